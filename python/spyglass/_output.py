@@ -1,0 +1,73 @@
+"""Where reports and profiles go: format choice by option or file suffix, filters, and
+atomic writes (through the C core)."""
+
+import sys
+
+from . import _core
+
+PROFILE_SUFFIXES = (".pb.gz", ".spyglass", ".pprof")
+SUFFIX_FORMATS = {
+    ".txt": "text",
+    ".collapsed": "collapsed",
+    ".folded": "collapsed",
+    ".tree": "tree",
+}
+PROFILE_FORMATS = ("pprof", "profile")
+
+
+def known_formats():
+    return [f for f in _core.FORMATS.split(",") if f] + ["pprof"]
+
+
+def choose_format(fmt, path):
+    """The format to write: --format wins; else the output file's suffix; else text."""
+    if fmt:
+        return fmt
+    if path:
+        low = path.lower()
+        if low.endswith(PROFILE_SUFFIXES):
+            return "pprof"
+        for suffix, name in SUFFIX_FORMATS.items():
+            if low.endswith(suffix):
+                return name
+    return "text"
+
+
+def apply_filters(profile, opts):
+    if (
+        opts.threads == "all"
+        and not opts.exclude_syspath
+        and not opts.include
+        and not opts.exclude
+    ):
+        return profile
+    return profile.filter(
+        main_thread_only=opts.threads == "main",
+        exclude_syspath=opts.exclude_syspath,
+        include=opts.include or (),
+        exclude=opts.exclude or (),
+    )
+
+
+def render(profile, fmt, opts):
+    """The bytes of profile in format fmt (filters applied)."""
+    if fmt in PROFILE_FORMATS:
+        return profile.encode(gzip=True)
+    shown = apply_filters(profile, opts)
+    return shown.render(
+        fmt,
+        per_thread=getattr(opts, "per_thread", False),
+        color=False,
+    )
+
+
+def emit(profile, fmt, path, opts, default_stream=None):
+    """Writes profile as fmt to path (atomically), or to default_stream if path is None."""
+    data = render(profile, fmt, opts)
+    if path and path != "-":
+        _core.write_file(path, data)
+        return
+    stream = default_stream or sys.stdout
+    stream.flush()
+    stream.buffer.write(data)
+    stream.buffer.flush()

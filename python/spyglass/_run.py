@@ -1,0 +1,161 @@
+"""`spyglass run`: start the program as a child, sample it from this process, and write
+the profile when it ends — normally, by an exception, by a signal, or on Ctrl-C."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from . import _core
+
+BOOTSTRAP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_bootstrap.py")
+GRACE_SECONDS = 2.0
+
+
+class RunError(Exception):
+    """A problem to report in one line; the exit status to use is .status."""
+
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
+
+
+def _start_bootstrapped(kind, target, args):
+    """Starts `python _bootstrap.py` and waits until its interpreter is up. Returns the
+    Popen and the fd on which writing b"G" lets the program start."""
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    cmd = [sys.executable, BOOTSTRAP, str(ready_w), str(go_r), kind, target] + list(args)
+    try:
+        child = subprocess.Popen(cmd, pass_fds=(ready_w, go_r))
+    finally:
+        os.close(ready_w)
+        os.close(go_r)
+    ready = os.read(ready_r, 1)
+    os.close(ready_r)
+    if ready != b"R":
+        os.close(go_w)
+        status = child.wait()
+        raise RunError("the Python interpreter failed to start", status or 1)
+    return child, go_w
+
+
+def _start_command(command):
+    try:
+        return subprocess.Popen(command)
+    except FileNotFoundError:
+        raise RunError(f"command not found: {command[0]}", 127) from None
+    except PermissionError:
+        raise RunError(f"cannot execute {command[0]}: permission denied", 126) from None
+
+
+class _SamplerThread(threading.Thread):
+    def __init__(self, sampler):
+        super().__init__(name="spyglass-sampler", daemon=True)
+        self.sampler = sampler
+        self.error = None
+
+    def run(self):
+        try:
+            self.sampler.run()
+        except _core.Error as exc:
+            self.error = exc
+
+
+def _wait_child(child):
+    """Waits for the child, surviving Ctrl-C: a terminal's Ctrl-C reaches the child too,
+    so we first give it time to end by itself, then ask it (SIGINT, SIGTERM) and
+    finally kill it. Returns (returncode, interrupted)."""
+    interrupted = False
+    escalation = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
+    while True:
+        try:
+            return child.wait(), interrupted
+        except KeyboardInterrupt:
+            interrupted = True
+            try:
+                return child.wait(timeout=GRACE_SECONDS), interrupted
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                pass
+            sig = escalation.pop(0) if escalation else signal.SIGKILL
+            try:
+                child.send_signal(sig)
+            except ProcessLookupError:
+                pass
+
+
+def _forward_signals(child):
+    def forward(signum, _frame):
+        try:
+            child.send_signal(signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, forward)
+
+
+def describe_status(code):
+    """(exit status for spyglass, a sentence about how the program ended or None)."""
+    if code >= 0:
+        return code, None
+    signum = -code
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    return 128 + signum, f"the program was killed by {name} ({signum})"
+
+
+def run(kind, target, args, rate, clock, warn):
+    """Runs and samples. kind is "script", "module" or "command". Returns
+    (profile or None, exit status). warn(msg) prints a one-line notice."""
+    if kind == "command":
+        child = _start_command([target] + list(args))
+        go_w = None
+        sampler_args = dict(wait_for_python=True)
+    else:
+        child, go_w = _start_bootstrapped(kind, target, args)
+        sampler_args = dict(root_skip_file=BOOTSTRAP)
+
+    sampler = None
+    try:
+        sampler = _core.Sampler(child.pid, rate=rate, clock=clock, **sampler_args)
+        if go_w is not None:
+            sampler.prepare()
+    except _core.Error as exc:
+        warn(f"cannot profile the program: {exc.args[1]}")
+        sampler = None
+    finally:
+        if go_w is not None:
+            try:
+                os.write(go_w, b"G")
+            except BrokenPipeError:
+                pass
+            os.close(go_w)
+
+    thread = None
+    if sampler is not None:
+        thread = _SamplerThread(sampler)
+        thread.start()
+    _forward_signals(child)
+    code, interrupted = _wait_child(child)
+    profile = None
+    if thread is not None:
+        sampler.stop()
+        thread.join()
+        if thread.error is not None:
+            warn(f"the program could not be profiled: {thread.error.args[1]}")
+        else:
+            profile = sampler.profile()
+            if sampler.python_version:
+                profile.set_attr("python", sampler.python_version)
+    status, how = describe_status(code)
+    if how:
+        warn(how + ("; the samples taken so far are reported" if profile else ""))
+    elif interrupted:
+        warn("interrupted; the samples taken so far are reported")
+    if profile is not None:
+        profile.set_attr("exit_status", str(code))
+    return profile, status

@@ -1,0 +1,159 @@
+/* process_vm_readv is the only way we read a live process: it never stops the target,
+ * and a bad address fails with EFAULT instead of a signal (also on our own PID, which
+ * the in-process sampler relies on). This is the only file that calls it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sg_reader.h"
+
+typedef struct {
+    sg_reader base;
+} remote_reader;
+
+static int remote_read(sg_reader *r, uint64_t addr, void *buf, size_t len, sg_error *err)
+{
+    if (len == 0)
+        return 0;
+    struct iovec local = {buf, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    ssize_t n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+    if (n == (ssize_t)len)
+        return 0;
+    if (n >= 0)
+        return sg_fail(err, SG_E_READ, EFAULT, NULL);
+    int e = errno;
+    if (e == ESRCH)
+        return sg_fail(err, SG_E_NO_PROCESS, e, NULL);
+    if (e == EPERM)
+        return sg_fail(err, SG_E_PERMISSION, e, NULL);
+    if (e == ENOSYS)
+        return sg_fail(err, SG_E_BLOCKED, e, NULL);
+    return sg_fail(err, SG_E_READ, e, NULL);
+}
+
+/* The kernel stops a batch at the first region it cannot read and returns the bytes
+ * copied so far, so the count of whole regions follows from the byte total. */
+static size_t remote_readv(sg_reader *r, const sg_iov *iov, size_t n)
+{
+    enum { BATCH = 64 };
+    struct iovec local[BATCH], remote[BATCH];
+    size_t done = 0;
+    while (done < n) {
+        size_t k = n - done < BATCH ? n - done : BATCH;
+        size_t want = 0;
+        for (size_t i = 0; i < k; i++) {
+            local[i].iov_base = iov[done + i].buf;
+            local[i].iov_len = iov[done + i].len;
+            remote[i].iov_base = (void *)(uintptr_t)iov[done + i].addr;
+            remote[i].iov_len = iov[done + i].len;
+            want += iov[done + i].len;
+        }
+        ssize_t got = process_vm_readv(r->pid, local, k, remote, k, 0);
+        if (got == (ssize_t)want) {
+            done += k;
+            continue;
+        }
+        size_t bytes = got > 0 ? (size_t)got : 0;
+        for (size_t i = 0; i < k && bytes >= iov[done].len; i++) {
+            bytes -= iov[done].len;
+            done++;
+        }
+        return done;
+    }
+    return done;
+}
+
+static void remote_free(sg_reader *r) { free(r); }
+
+static const sg_reader_ops remote_ops = {remote_read, remote_readv, remote_free};
+
+/* The first readable mapping of pid, for the permission probe. */
+static int first_mapping(int pid, uint64_t *addr)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[512];
+    int rc = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r') {
+            *addr = lo;
+            rc = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+sg_reader *sg_reader_remote_open(int pid, sg_error *err)
+{
+    if (pid <= 0) {
+        sg_fail(err, SG_E_ARG, 0, "invalid PID %d", pid);
+        return NULL;
+    }
+    if (kill(pid, 0) != 0 && errno == ESRCH) {
+        sg_fail(err, SG_E_NO_PROCESS, ESRCH, "no process with PID %d", pid);
+        return NULL;
+    }
+    remote_reader *rr = calloc(1, sizeof *rr);
+    if (!rr) {
+        sg_fail(err, SG_E_NOMEM, ENOMEM, "allocating a reader");
+        return NULL;
+    }
+    rr->base.ops = &remote_ops;
+    rr->base.pid = pid;
+
+    uint64_t addr;
+    if (first_mapping(pid, &addr) != 0) {
+        int e = errno;
+        sg_reader_free(&rr->base);
+        if (e == ENOENT || e == ESRCH) {
+            sg_fail(err, SG_E_NO_PROCESS, e, "no process with PID %d", pid);
+        } else {
+            sg_fail(err, SG_E_PERMISSION, e,
+                    "cannot read /proc/%d/maps (%s): run spyglass as the same user as the "
+                    "target, or as root",
+                    pid, strerror(e));
+        }
+        return NULL;
+    }
+    unsigned char probe[8];
+    sg_error perr;
+    if (remote_read(&rr->base, addr, probe, sizeof probe, &perr) != 0) {
+        sg_reader_free(&rr->base);
+        if (perr.code == SG_E_PERMISSION) {
+            sg_fail(err, SG_E_PERMISSION, perr.errnum,
+                    "not permitted to read the memory of PID %d (ptrace access denied): run "
+                    "spyglass as root or with CAP_SYS_PTRACE (in containers: --cap-add "
+                    "SYS_PTRACE), or allow it with 'sysctl kernel.yama.ptrace_scope=0'",
+                    pid);
+        } else if (perr.code == SG_E_BLOCKED) {
+            sg_fail(err, SG_E_BLOCKED, perr.errnum,
+                    "process_vm_readv is not available (seccomp or an old kernel): run "
+                    "with CAP_SYS_PTRACE or a seccomp profile that allows it");
+        } else if (perr.code == SG_E_NO_PROCESS) {
+            sg_fail(err, SG_E_NO_PROCESS, perr.errnum, "process %d exited", pid);
+        } else {
+            sg_fail(err, SG_E_READ, perr.errnum, "cannot read the memory of PID %d: %s", pid,
+                    strerror(perr.errnum));
+        }
+        return NULL;
+    }
+    return &rr->base;
+}
+
+void sg_reader_free(sg_reader *r)
+{
+    if (r)
+        r->ops->free(r);
+}

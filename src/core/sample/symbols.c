@@ -1,0 +1,404 @@
+/* The symbol cache. Misses read the whole code object header, check its type against
+ * PyCode_Type, read the name strings and decode the line table once; hits cost a hash
+ * lookup and a binary search. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/sg_map.h"
+#include "../walk/sg_linetable.h"
+#include "sg_symbols.h"
+
+#define CODE_MAX_BYTES 512
+#define STR_MAX_CHARS 4096
+#define LINETABLE_MAX_BYTES (1u << 20)
+#define MAX_RANGES 200000
+#define CACHE_MAX_ENTRIES 65536
+#define KEY_FIELDS 5
+
+typedef struct entry {
+    uint64_t code;
+    uint64_t key[KEY_FIELDS]; /* identifying fields, see key_offsets */
+    uint32_t function;
+    int32_t first_line;
+    int64_t code_bytes;     /* bytecode length when known (3.11+), else -1 */
+    int64_t first_traceable; /* byte offset, 3.11+, else 0 */
+    sg_line_range *ranges;
+    size_t nranges;
+    uint32_t validated; /* sample generation of the last successful check */
+    bool root_skip;
+} entry;
+
+struct sg_symbols {
+    sg_reader *r;
+    const sg_target *t;
+    const sg_pyabi *a;
+    sg_profile *p;
+    char *root_skip_file;
+    sg_map index; /* code address -> entries index + 1 */
+    entry *entries;
+    size_t n, cap;
+    int32_t key_off[KEY_FIELDS];
+    uint32_t key_width[KEY_FIELDS];
+    uint32_t gen;
+    uint64_t hits, misses;
+    /* scratch for batched validation */
+    sg_iov *iov;
+    size_t *iov_entry;
+    unsigned char (*iov_buf)[CODE_MAX_BYTES];
+    size_t iov_cap;
+    size_t key_lo, key_len;
+};
+
+sg_symbols *sg_symbols_new(sg_reader *r, const sg_target *t, sg_profile *p,
+                           const char *root_skip_file, sg_error *err)
+{
+    sg_symbols *s = calloc(1, sizeof *s);
+    if (!s) {
+        sg_fail(err, SG_E_NOMEM, 0, "allocating the symbol cache");
+        return NULL;
+    }
+    s->r = r;
+    s->t = t;
+    s->a = &t->abi;
+    s->p = p;
+    sg_map_init(&s->index);
+    if (root_skip_file && !(s->root_skip_file = strdup(root_skip_file))) {
+        free(s);
+        sg_fail(err, SG_E_NOMEM, 0, "allocating the symbol cache");
+        return NULL;
+    }
+    const sg_pyabi *a = s->a;
+    int32_t offs[KEY_FIELDS] = {a->code_filename, a->code_name, a->code_qualname,
+                                a->code_linetable, a->code_firstlineno};
+    uint32_t widths[KEY_FIELDS] = {8, 8, 8, 8, 4};
+    size_t lo = SIZE_MAX, hi = 0;
+    for (int i = 0; i < KEY_FIELDS; i++) {
+        s->key_off[i] = offs[i];
+        s->key_width[i] = widths[i];
+        if (offs[i] < 0)
+            continue;
+        if ((size_t)offs[i] < lo)
+            lo = (size_t)offs[i];
+        if ((size_t)offs[i] + widths[i] > hi)
+            hi = (size_t)offs[i] + widths[i];
+    }
+    s->key_lo = lo;
+    s->key_len = hi - lo;
+    return s;
+}
+
+void sg_symbols_free(sg_symbols *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++)
+        free(s->entries[i].ranges);
+    free(s->entries);
+    sg_map_free(&s->index);
+    free(s->iov);
+    free(s->iov_entry);
+    free(s->iov_buf);
+    free(s->root_skip_file);
+    free(s);
+}
+
+static uint64_t rd_u64(const unsigned char *b, int32_t off)
+{
+    uint64_t v;
+    memcpy(&v, b + off, 8);
+    return v;
+}
+
+static int32_t rd_i32(const unsigned char *b, int32_t off)
+{
+    int32_t v;
+    memcpy(&v, b + off, 4);
+    return v;
+}
+
+static void key_of(const sg_symbols *s, const unsigned char *hdr, size_t base,
+                   uint64_t key[KEY_FIELDS])
+{
+    for (int i = 0; i < KEY_FIELDS; i++) {
+        key[i] = 0;
+        if (s->key_off[i] < 0)
+            continue;
+        size_t off = (size_t)s->key_off[i] - base;
+        key[i] = s->key_width[i] == 8 ? rd_u64(hdr, (int32_t)off)
+                                      : (uint64_t)(uint32_t)rd_i32(hdr, (int32_t)off);
+    }
+}
+
+static void put_utf8(char *out, size_t *n, uint32_t c)
+{
+    if (c < 0x80) {
+        out[(*n)++] = (char)c;
+    } else if (c < 0x800) {
+        out[(*n)++] = (char)(0xc0 | (c >> 6));
+        out[(*n)++] = (char)(0x80 | (c & 0x3f));
+    } else if (c < 0x10000) {
+        if (c >= 0xd800 && c < 0xe000)
+            c = 0xfffd; /* a lone surrogate cannot be encoded */
+        out[(*n)++] = (char)(0xe0 | (c >> 12));
+        out[(*n)++] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[(*n)++] = (char)(0x80 | (c & 0x3f));
+    } else {
+        if (c > 0x10ffff)
+            c = 0xfffd;
+        out[(*n)++] = (char)(0xf0 | (c >> 18));
+        out[(*n)++] = (char)(0x80 | ((c >> 12) & 0x3f));
+        out[(*n)++] = (char)(0x80 | ((c >> 6) & 0x3f));
+        out[(*n)++] = (char)(0x80 | (c & 0x3f));
+    }
+}
+
+/* Reads a compact str object and interns it (UTF-8) in the model. SG_NONE on failure. */
+static uint32_t read_str(sg_symbols *s, uint64_t addr)
+{
+    const sg_pyabi *a = s->a;
+    unsigned char hdr[128];
+    sg_error err;
+    if (!addr || (size_t)a->unicode_compact_size > sizeof hdr ||
+        sg_read(s->r, addr, hdr, (size_t)a->unicode_compact_size, &err) != 0)
+        return SG_NONE;
+    if (s->t->code_type_addr && rd_u64(hdr, a->object_type) == 0)
+        return SG_NONE;
+    uint64_t len = rd_u64(hdr, a->unicode_length);
+    uint32_t state = (uint32_t)rd_i32(hdr, a->unicode_state);
+    unsigned kind = (state >> a->unicode_kind_shift) & 7;
+    bool compact = (state >> a->unicode_compact_bit) & 1;
+    bool ascii = (state >> a->unicode_ascii_bit) & 1;
+    if (!compact || len > STR_MAX_CHARS || (kind != 1 && kind != 2 && kind != 4) ||
+        (ascii && kind != 1))
+        return SG_NONE;
+    size_t data_off = (size_t)(ascii ? a->unicode_ascii_size : a->unicode_compact_size);
+    size_t nbytes = (size_t)len * kind;
+    unsigned char raw[STR_MAX_CHARS * 4];
+    if (nbytes && sg_read(s->r, addr + data_off, raw, nbytes, &err) != 0)
+        return SG_NONE;
+    char utf8[STR_MAX_CHARS * 4];
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        uint32_t c;
+        if (kind == 1) {
+            c = raw[i];
+        } else if (kind == 2) {
+            uint16_t v;
+            memcpy(&v, raw + 2 * i, 2);
+            c = v;
+        } else {
+            memcpy(&c, raw + 4 * i, 4);
+        }
+        if (ascii && c >= 0x80)
+            return SG_NONE;
+        put_utf8(utf8, &n, c);
+    }
+    return sg_profile_intern(s->p, utf8, n);
+}
+
+static int read_bytes(sg_symbols *s, uint64_t addr, unsigned char **out, size_t *len)
+{
+    const sg_pyabi *a = s->a;
+    sg_error err;
+    int64_t size;
+    if (!addr || sg_read(s->r, addr + (uint64_t)a->varobject_size, &size, 8, &err) != 0 ||
+        size < 0 || (uint64_t)size > LINETABLE_MAX_BYTES)
+        return -1;
+    unsigned char *buf = malloc((size_t)size + 1);
+    if (!buf)
+        return -1;
+    if (size && sg_read(s->r, addr + (uint64_t)a->bytes_sval, buf, (size_t)size, &err) != 0) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = (size_t)size;
+    return 0;
+}
+
+static bool is_root_skip(const sg_symbols *s, const char *file)
+{
+    size_t n = strlen(file);
+    if (s->root_skip_file && strcmp(file, s->root_skip_file) == 0)
+        return true;
+    return strcmp(file, "<frozen runpy>") == 0 ||
+           (n >= 9 && strcmp(file + n - 9, "/runpy.py") == 0);
+}
+
+static void drop_entry(sg_symbols *s, size_t idx)
+{
+    entry *e = &s->entries[idx];
+    sg_map_del(&s->index, e->code);
+    free(e->ranges);
+    size_t last = s->n - 1;
+    if (idx != last) {
+        *e = s->entries[last];
+        uint64_t *slot = sg_map_get(&s->index, e->code);
+        if (slot)
+            *slot = idx + 1;
+    }
+    s->n--;
+}
+
+static entry *resolve_miss(sg_symbols *s, uint64_t code)
+{
+    const sg_pyabi *a = s->a;
+    unsigned char hdr[CODE_MAX_BYTES];
+    sg_error err;
+    if (code < 4096 || (code & 7) || a->code_size <= 0 || a->code_size > CODE_MAX_BYTES ||
+        sg_read(s->r, code, hdr, (size_t)a->code_size, &err) != 0)
+        return NULL;
+    if (s->t->code_type_addr && rd_u64(hdr, a->object_type) != s->t->code_type_addr)
+        return NULL;
+    uint64_t name_ptr = rd_u64(hdr, a->code_qualname >= 0 ? a->code_qualname : a->code_name);
+    uint32_t file = read_str(s, rd_u64(hdr, a->code_filename));
+    uint32_t name = read_str(s, name_ptr);
+    if (file == SG_NONE || name == SG_NONE)
+        return NULL;
+    int32_t first_line = rd_i32(hdr, a->code_firstlineno);
+    unsigned char *table = NULL;
+    size_t tlen = 0;
+    if (read_bytes(s, rd_u64(hdr, a->code_linetable), &table, &tlen) != 0)
+        return NULL;
+    sg_line_range *ranges = NULL;
+    size_t nranges = 0;
+    int rc = sg_linetable_decode(a->linetable_format, table, tlen, first_line, MAX_RANGES,
+                                 &ranges, &nranges, &err);
+    free(table);
+    if (rc != 0)
+        return NULL;
+    uint32_t fn = sg_profile_function(s->p, name, file, first_line);
+    if (fn == SG_NONE) {
+        free(ranges);
+        return NULL;
+    }
+    if (s->n >= CACHE_MAX_ENTRIES) {
+        /* A program that keeps creating code objects must not grow the cache forever. */
+        for (size_t i = s->n; i-- > 0;)
+            drop_entry(s, i);
+    }
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 256;
+        entry *ne = realloc(s->entries, cap * sizeof *ne);
+        if (!ne) {
+            free(ranges);
+            return NULL;
+        }
+        s->entries = ne;
+        s->cap = cap;
+    }
+    entry *e = &s->entries[s->n];
+    memset(e, 0, sizeof *e);
+    e->code = code;
+    key_of(s, hdr, 0, e->key);
+    e->function = fn;
+    e->first_line = first_line;
+    e->code_bytes = -1;
+    if (a->code_code_adaptive >= 0)
+        e->code_bytes = (int64_t)rd_u64(hdr, a->varobject_size) * 2;
+    if (a->code_firsttraceable >= 0)
+        e->first_traceable = (int64_t)rd_i32(hdr, a->code_firsttraceable) * 2;
+    e->ranges = ranges;
+    e->nranges = nranges;
+    e->validated = s->gen;
+    e->root_skip = is_root_skip(s, sg_profile_str(s->p, file));
+    if (!sg_map_put(&s->index, code, s->n + 1)) {
+        free(ranges);
+        return NULL;
+    }
+    s->n++;
+    return e;
+}
+
+void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
+{
+    if (++s->gen == 0)
+        s->gen = 1;
+    if (s->iov_cap < n) {
+        size_t cap = n < 64 ? 64 : n;
+        sg_iov *iov = realloc(s->iov, cap * sizeof *iov);
+        if (iov)
+            s->iov = iov;
+        size_t *ie = realloc(s->iov_entry, cap * sizeof *ie);
+        if (ie)
+            s->iov_entry = ie;
+        void *ib = realloc(s->iov_buf, cap * sizeof *s->iov_buf);
+        if (ib)
+            s->iov_buf = ib;
+        if (!iov || !ie || !ib)
+            return;
+        s->iov_cap = cap;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t *slot = sg_map_get(&s->index, frames[i].code);
+        if (!slot)
+            continue;
+        entry *e = &s->entries[*slot - 1];
+        if (e->validated == s->gen)
+            continue;
+        e->validated = s->gen; /* marks it queued; undone below if it fails */
+        s->iov[k] = (sg_iov){e->code + s->key_lo, s->iov_buf[k], s->key_len};
+        s->iov_entry[k] = *slot - 1;
+        k++;
+    }
+    if (!k)
+        return;
+    size_t ok = sg_readv(s->r, s->iov, k);
+    /* Drop changed entries from the highest index down so swaps don't disturb the rest. */
+    size_t *stale = s->iov_entry;
+    size_t nstale = 0;
+    for (size_t j = 0; j < k; j++) {
+        entry *e = &s->entries[s->iov_entry[j]];
+        uint64_t key[KEY_FIELDS];
+        bool same = false;
+        if (j < ok) {
+            key_of(s, s->iov_buf[j], s->key_lo, key);
+            same = memcmp(key, e->key, sizeof key) == 0;
+        }
+        if (!same)
+            stale[nstale++] = s->iov_entry[j];
+    }
+    for (size_t i = 1; i < nstale; i++) { /* insertion sort, descending; nstale is tiny */
+        size_t v = stale[i], j = i;
+        for (; j > 0 && stale[j - 1] < v; j--)
+            stale[j] = stale[j - 1];
+        stale[j] = v;
+    }
+    for (size_t i = 0; i < nstale; i++)
+        drop_entry(s, stale[i]);
+}
+
+sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t *location)
+{
+    uint64_t *slot = sg_map_get(&s->index, f->code);
+    entry *e;
+    if (slot) {
+        e = &s->entries[*slot - 1];
+        s->hits++;
+    } else {
+        s->misses++;
+        e = resolve_miss(s, f->code);
+        if (!e)
+            return SG_SYM_BAD;
+    }
+    if (e->code_bytes >= 0 && (f->offset < -2 || f->offset >= e->code_bytes))
+        return SG_SYM_BAD;
+    if ((f->flags & SG_RF_CHECK_INCOMPLETE) && f->offset < e->first_traceable)
+        return SG_SYM_SKIP;
+    int32_t line = sg_line_ranges_find(e->ranges, e->nranges, e->first_line, f->offset);
+    if (line < 0)
+        line = 0;
+    uint32_t loc = sg_profile_location(s->p, e->function, line);
+    if (loc == SG_NONE)
+        return SG_SYM_BAD;
+    *location = loc;
+    return e->root_skip ? SG_SYM_ROOT_SKIP : SG_SYM_OK;
+}
+
+void sg_symbols_stats(const sg_symbols *s, uint64_t *hits, uint64_t *misses, size_t *entries)
+{
+    *hits = s->hits;
+    *misses = s->misses;
+    *entries = s->n;
+}

@@ -1,0 +1,180 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "../base/sg_map.h"
+#include "sg_threadstat.h"
+
+typedef struct {
+    int stat_fd;
+    int syscall_fd;
+    bool used;
+} tfiles;
+
+struct sg_threadstat {
+    int pid;
+    sg_map index; /* tid -> slot + 1 */
+    tfiles *slots;
+    size_t n, cap;
+};
+
+sg_threadstat *sg_threadstat_new(int pid)
+{
+    sg_threadstat *ts = calloc(1, sizeof *ts);
+    if (!ts)
+        return NULL;
+    ts->pid = pid;
+    sg_map_init(&ts->index);
+    return ts;
+}
+
+static void close_slot(tfiles *f)
+{
+    if (f->stat_fd >= 0)
+        close(f->stat_fd);
+    if (f->syscall_fd >= 0)
+        close(f->syscall_fd);
+    f->stat_fd = f->syscall_fd = -1;
+}
+
+void sg_threadstat_free(sg_threadstat *ts)
+{
+    if (!ts)
+        return;
+    for (size_t i = 0; i < ts->n; i++)
+        close_slot(&ts->slots[i]);
+    free(ts->slots);
+    sg_map_free(&ts->index);
+    free(ts);
+}
+
+static int open_task_file(int pid, int64_t tid, const char *what)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task/%lld/%s", pid, (long long)tid, what);
+    return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static tfiles *slot_for(sg_threadstat *ts, int64_t tid)
+{
+    if (tid <= 0)
+        return NULL;
+    uint64_t *v = sg_map_get(&ts->index, (uint64_t)tid);
+    if (v) {
+        ts->slots[*v - 1].used = true;
+        return &ts->slots[*v - 1];
+    }
+    if (ts->n == ts->cap) {
+        size_t cap = ts->cap ? ts->cap * 2 : 16;
+        tfiles *s = realloc(ts->slots, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        ts->slots = s;
+        ts->cap = cap;
+    }
+    int fd = open_task_file(ts->pid, tid, "stat");
+    if (fd < 0)
+        return NULL;
+    if (!sg_map_put(&ts->index, (uint64_t)tid, ts->n + 1)) {
+        close(fd);
+        return NULL;
+    }
+    tfiles *f = &ts->slots[ts->n++];
+    f->stat_fd = fd;
+    f->syscall_fd = -1;
+    f->used = true;
+    return f;
+}
+
+int sg_threadstat_oncpu(sg_threadstat *ts, int64_t tid)
+{
+    tfiles *f = slot_for(ts, tid);
+    if (!f)
+        return -1;
+    char buf[512];
+    ssize_t n = pread(f->stat_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    /* The command name may itself contain ')': the state follows the last one. */
+    char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || !p[2])
+        return -1;
+    return p[2] == 'R';
+}
+
+bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len)
+{
+    if (!addr || !len)
+        return false;
+    tfiles *f = slot_for(ts, tid);
+    if (!f)
+        return false;
+    if (f->syscall_fd < 0 && (f->syscall_fd = open_task_file(ts->pid, tid, "syscall")) < 0)
+        return false;
+    char buf[256];
+    ssize_t n = pread(f->syscall_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0)
+        return false;
+    buf[n] = '\0';
+    /* "NR arg1 arg2 ..." with hexadecimal arguments; arg1 of futex is the address. */
+    char *end;
+    long nr = strtol(buf, &end, 10);
+    if (end == buf || nr != SYS_futex)
+        return false;
+    unsigned long long uaddr = strtoull(end, NULL, 16);
+    return uaddr >= addr && uaddr - addr < len;
+}
+
+void sg_threadstat_name(sg_threadstat *ts, int64_t tid, char *out, size_t len)
+{
+    if (!len)
+        return;
+    out[0] = '\0';
+    int fd = open_task_file(ts->pid, tid, "comm");
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, out, len - 1);
+    close(fd);
+    if (n <= 0) {
+        out[0] = '\0';
+        return;
+    }
+    out[n] = '\0';
+    char *nl = strchr(out, '\n');
+    if (nl)
+        *nl = '\0';
+}
+
+void sg_threadstat_sweep(sg_threadstat *ts)
+{
+    for (size_t i = 0; i < ts->n;) {
+        tfiles *f = &ts->slots[i];
+        if (f->used) {
+            f->used = false;
+            i++;
+            continue;
+        }
+        close_slot(f);
+        /* Rebuild the index entry of the slot moved into i. */
+        size_t last = ts->n - 1;
+        uint64_t k, v;
+        size_t pos = 0;
+        uint64_t dead_key = 0, last_key = 0;
+        while (sg_map_next(&ts->index, &pos, &k, &v)) {
+            if (v == i + 1)
+                dead_key = k;
+            if (v == last + 1)
+                last_key = k;
+        }
+        sg_map_del(&ts->index, dead_key);
+        if (i != last) {
+            ts->slots[i] = ts->slots[last];
+            sg_map_put(&ts->index, last_key, i + 1);
+        }
+        ts->n--;
+    }
+}

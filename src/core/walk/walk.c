@@ -1,0 +1,360 @@
+/* Walking interpreters, thread states and frames of a target through the reader.
+ * Version differences come only from the sg_pyabi fields and model enums. Each
+ * structure is read in one call (a whole thread state, a frame's header), which is
+ * both cheaper and less torn than field-by-field reads. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/sg_map.h"
+#include "sg_walk.h"
+
+#define TSTATE_MAX_BYTES 2048
+#define FRAME_MAX_BYTES 512
+#define VISIT_SLOTS 8192 /* > 2 * SG_MAX_FRAMES, power of two */
+
+struct sg_walker {
+    sg_reader *r;
+    const sg_target *t;
+    const sg_pyabi *abi;
+    size_t tstate_len; /* bytes of PyThreadState we read */
+    size_t frame_len;  /* bytes of a frame we read */
+    uint64_t gil_addr; /* cached: the GIL struct does not move */
+    /* 3.9/3.10 have no native thread id in the thread state: glibc's struct pthread
+     * holds it at an offset found once by looking for the main thread's TID (== PID). */
+    int32_t pthread_tid_offset; /* -1 unknown, -2 search failed */
+    /* Cycle detection for frame chains: a set stamped with a generation so that it is
+     * never cleared. */
+    uint64_t visit_addr[VISIT_SLOTS];
+    uint32_t visit_gen[VISIT_SLOTS];
+    uint32_t gen;
+};
+
+static size_t max_end(size_t cur, int32_t off, size_t width)
+{
+    if (off < 0)
+        return cur;
+    size_t end = (size_t)off + width;
+    return end > cur ? end : cur;
+}
+
+sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
+{
+    sg_walker *w = calloc(1, sizeof *w);
+    if (!w) {
+        sg_fail(err, SG_E_NOMEM, 0, "allocating the walker");
+        return NULL;
+    }
+    w->r = r;
+    w->t = t;
+    w->abi = &t->abi;
+    const sg_pyabi *a = w->abi;
+    size_t tl = 0;
+    tl = max_end(tl, a->tstate_next, 8);
+    tl = max_end(tl, a->tstate_interp, 8);
+    tl = max_end(tl, a->tstate_frame, 8);
+    tl = max_end(tl, a->tstate_thread_id, 8);
+    tl = max_end(tl, a->tstate_native_thread_id, 8);
+    size_t fl = 0;
+    fl = max_end(fl, a->frame_back, 8);
+    fl = max_end(fl, a->frame_code, 8);
+    fl = max_end(fl, a->frame_lasti, a->lasti_model >= SG_LASTI_PREV_INSTR ? 8 : 4);
+    fl = max_end(fl, a->frame_owner, 1);
+    if (tl == 0 || tl > TSTATE_MAX_BYTES || fl == 0 || fl > FRAME_MAX_BYTES) {
+        free(w);
+        sg_fail(err, SG_E_UNSUPPORTED, 0, "the layout table for Python %u.%u is unusable",
+                a->major, a->minor);
+        return NULL;
+    }
+    w->tstate_len = tl;
+    w->frame_len = fl;
+    w->pthread_tid_offset = a->tstate_native_thread_id >= 0 ? -2 : -1;
+    w->gen = 1;
+    return w;
+}
+
+void sg_walker_free(sg_walker *w) { free(w); }
+
+void sg_walk_result_init(sg_walk_result *res) { memset(res, 0, sizeof *res); }
+
+void sg_walk_result_free(sg_walk_result *res)
+{
+    free(res->threads);
+    free(res->frames);
+    sg_walk_result_init(res);
+}
+
+static uint64_t get_u64(const unsigned char *buf, int32_t off)
+{
+    uint64_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+static int32_t get_i32(const unsigned char *buf, int32_t off)
+{
+    int32_t v;
+    memcpy(&v, buf + off, sizeof v);
+    return v;
+}
+
+static int read_ptr(sg_walker *w, uint64_t addr, uint64_t *out, sg_error *err)
+{
+    return sg_read(w->r, addr, out, sizeof *out, err);
+}
+
+/* Userspace pointers on x86-64 Linux are below 2^47 and objects are 8-aligned. */
+static bool plausible_ptr(uint64_t p) { return p >= 4096 && p < (1ULL << 47) && (p & 7) == 0; }
+
+/* Returns false if addr was already visited in the current generation. */
+static bool visit(sg_walker *w, uint64_t addr)
+{
+    size_t i = (size_t)sg_hash64(addr) & (VISIT_SLOTS - 1);
+    for (size_t n = 0; n < VISIT_SLOTS; n++, i = (i + 1) & (VISIT_SLOTS - 1)) {
+        if (w->visit_gen[i] != w->gen) {
+            w->visit_gen[i] = w->gen;
+            w->visit_addr[i] = addr;
+            return true;
+        }
+        if (w->visit_addr[i] == addr)
+            return false;
+    }
+    return false;
+}
+
+static void next_generation(sg_walker *w)
+{
+    if (++w->gen == 0) {
+        memset(w->visit_gen, 0, sizeof w->visit_gen);
+        w->gen = 1;
+    }
+}
+
+static bool push_frame(sg_walk_result *res, uint64_t code, int64_t offset, uint32_t flags)
+{
+    if (res->nframes == res->cap_frames) {
+        size_t cap = res->cap_frames ? res->cap_frames * 2 : 1024;
+        sg_raw_frame *f = realloc(res->frames, cap * sizeof *f);
+        if (!f)
+            return false;
+        res->frames = f;
+        res->cap_frames = cap;
+    }
+    res->frames[res->nframes++] = (sg_raw_frame){code, offset, flags};
+    return true;
+}
+
+/* 3.9/3.10: a chain of heap PyFrameObjects. */
+static sg_code walk_frame_objects(sg_walker *w, uint64_t frame, sg_walk_result *res)
+{
+    const sg_pyabi *a = w->abi;
+    unsigned char buf[FRAME_MAX_BYTES];
+    sg_error err;
+    for (uint32_t depth = 0; frame; depth++) {
+        if (depth >= SG_MAX_FRAMES)
+            return SG_E_INVALID;
+        if (!plausible_ptr(frame) || !visit(w, frame))
+            return SG_E_INVALID;
+        if (sg_read(w->r, frame, buf, w->frame_len, &err) != 0)
+            return err.code;
+        if (w->t->frame_type_addr && get_u64(buf, a->object_type) != w->t->frame_type_addr)
+            return SG_E_INVALID;
+        int64_t lasti = get_i32(buf, a->frame_lasti);
+        int64_t offset = a->lasti_model == SG_LASTI_UNITS ? lasti * 2 : lasti;
+        if (!push_frame(res, get_u64(buf, a->frame_code), offset, 0))
+            return SG_E_NOMEM;
+        frame = get_u64(buf, a->frame_back);
+    }
+    return SG_OK;
+}
+
+/* 3.11+: _PyInterpreterFrame chain through `previous`; shim frames (owner CSTACK) are
+ * skipped, instruction pointers become byte offsets from the code's bytecode. */
+static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *res)
+{
+    const sg_pyabi *a = w->abi;
+    unsigned char buf[FRAME_MAX_BYTES];
+    sg_error err;
+    for (uint32_t depth = 0; frame; depth++) {
+        if (depth >= SG_MAX_FRAMES)
+            return SG_E_INVALID;
+        if (!plausible_ptr(frame) || !visit(w, frame))
+            return SG_E_INVALID;
+        if (sg_read(w->r, frame, buf, w->frame_len, &err) != 0)
+            return err.code;
+        uint64_t code = get_u64(buf, a->frame_code);
+        uint8_t owner = buf[a->frame_owner];
+        uint64_t next = get_u64(buf, a->frame_back);
+        if (a->owner_cstack >= 0 && owner == (uint8_t)a->owner_cstack) {
+            frame = next;
+            continue;
+        }
+        if (owner > 3)
+            return SG_E_INVALID;
+        uint64_t instr = get_u64(buf, a->frame_lasti);
+        int64_t offset = (int64_t)(instr - (code + (uint64_t)a->code_code_adaptive));
+        uint32_t flags = (a->owner_generator >= 0 && owner != (uint8_t)a->owner_generator)
+                             ? SG_RF_CHECK_INCOMPLETE
+                             : 0;
+        if (!push_frame(res, code, offset, flags))
+            return SG_E_NOMEM;
+        frame = next;
+    }
+    return SG_OK;
+}
+
+static int64_t native_tid_of(sg_walker *w, const unsigned char *ts)
+{
+    const sg_pyabi *a = w->abi;
+    if (a->tstate_native_thread_id >= 0)
+        return (int64_t)get_u64(ts, a->tstate_native_thread_id);
+    if (w->pthread_tid_offset == -2)
+        return -1;
+    if (w->pthread_tid_offset == -1)
+        return 0; /* found with the main thread, the last in the list: next sample */
+    uint64_t pt = get_u64(ts, a->tstate_thread_id);
+    int32_t tid;
+    sg_error err;
+    /* The thread state outlives its thread for a moment while the thread exits. */
+    if (!plausible_ptr(pt) ||
+        sg_read(w->r, pt + (uint64_t)w->pthread_tid_offset, &tid, sizeof tid, &err) != 0 ||
+        tid <= 0)
+        return 0;
+    return tid;
+}
+
+static bool push_thread(sg_walk_result *res, const sg_raw_thread *t)
+{
+    if (res->nthreads == res->cap_threads) {
+        size_t cap = res->cap_threads ? res->cap_threads * 2 : 16;
+        sg_raw_thread *n = realloc(res->threads, cap * sizeof *n);
+        if (!n)
+            return false;
+        res->threads = n;
+        res->cap_threads = cap;
+    }
+    res->threads[res->nthreads++] = *t;
+    return true;
+}
+
+static int gil_holder(sg_walker *w, uint64_t interp, uint64_t *holder, sg_error *err)
+{
+    const sg_pyabi *a = w->abi;
+    *holder = 0;
+    if (!w->gil_addr) {
+        if (a->runtime_gil >= 0) {
+            w->gil_addr = w->t->runtime_addr + (uint64_t)a->runtime_gil;
+        } else if (a->interp_gil_ptr >= 0) {
+            uint64_t g;
+            if (read_ptr(w, interp + (uint64_t)a->interp_gil_ptr, &g, err) != 0)
+                return -1;
+            if (!plausible_ptr(g))
+                return sg_fail(err, SG_E_INVALID, 0, NULL);
+            w->gil_addr = g;
+        } else {
+            return 0;
+        }
+    }
+    int32_t lo = a->gil_last_holder < a->gil_locked ? a->gil_last_holder : a->gil_locked;
+    int32_t hi = a->gil_last_holder < a->gil_locked ? a->gil_locked : a->gil_last_holder;
+    if (lo < 0 || hi - lo > 64)
+        return 0;
+    unsigned char buf[80];
+    if (sg_read(w->r, w->gil_addr + (uint64_t)lo, buf, (size_t)(hi - lo) + 8, err) != 0)
+        return -1;
+    int32_t locked = get_i32(buf, a->gil_locked - lo);
+    if (locked)
+        *holder = get_u64(buf, a->gil_last_holder - lo);
+    return 0;
+}
+
+static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
+                            uint64_t *next_interp, sg_error *err)
+{
+    const sg_pyabi *a = w->abi;
+    uint64_t tstate, id = 0;
+    if (read_ptr(w, interp + (uint64_t)a->interp_threads_head, &tstate, err) != 0 ||
+        read_ptr(w, interp + (uint64_t)a->interp_next, next_interp, err) != 0)
+        return -1;
+    /* The list is newest first: the main interpreter is the last one. */
+    bool is_main = *next_interp == 0;
+    if (a->interp_id >= 0)
+        read_ptr(w, interp + (uint64_t)a->interp_id, &id, err);
+
+    uint64_t holder = 0;
+    if (is_main) {
+        if (gil_holder(w, interp, &holder, err) != 0)
+            holder = 0;
+        res->gil_addr = w->gil_addr;
+        res->gil_size = a->gil_size > 0 ? (size_t)a->gil_size : 0;
+    }
+
+    unsigned char ts[TSTATE_MAX_BYTES];
+    for (size_t n = 0; tstate; n++) {
+        if (n >= SG_MAX_THREADS || !plausible_ptr(tstate))
+            return sg_fail(err, SG_E_INVALID, 0, NULL);
+        if (sg_read(w->r, tstate, ts, w->tstate_len, err) != 0)
+            return -1;
+        if (get_u64(ts, a->tstate_interp) != interp)
+            return sg_fail(err, SG_E_INVALID, 0, NULL);
+        uint64_t next = get_u64(ts, a->tstate_next);
+        if (next == tstate)
+            return sg_fail(err, SG_E_INVALID, 0, NULL);
+        /* The main thread is the oldest, so the last in the newest-first list. */
+        if (is_main && !next && w->pthread_tid_offset == -1) {
+            int32_t off = sg_discover_pthread_tid_offset(w->r, w->t,
+                                                         get_u64(ts, a->tstate_thread_id),
+                                                         w->t->pid);
+            w->pthread_tid_offset = off >= 0 ? off : -2;
+        }
+
+        sg_raw_thread th = {0};
+        th.tstate = tstate;
+        th.pthread_id = get_u64(ts, a->tstate_thread_id);
+        th.interp_id = (int64_t)id;
+        th.holds_gil = holder == tstate;
+        th.first_frame = (uint32_t)res->nframes;
+
+        uint64_t frame = get_u64(ts, a->tstate_frame);
+        if (a->cframe_current_frame >= 0 && frame) {
+            uint64_t cur = 0;
+            if (!plausible_ptr(frame) ||
+                read_ptr(w, frame + (uint64_t)a->cframe_current_frame, &cur, err) != 0)
+                th.error = plausible_ptr(frame) ? err->code : SG_E_INVALID;
+            frame = th.error ? 0 : cur;
+        }
+        next_generation(w);
+        if (!th.error)
+            th.error = a->frame_model == SG_FRAMES_OBJECTS ? walk_frame_objects(w, frame, res)
+                                                            : walk_interp_frames(w, frame, res);
+        if (th.error == SG_E_NOMEM)
+            return sg_fail(err, SG_E_NOMEM, 0, "out of memory while sampling");
+        th.nframes = (uint32_t)(res->nframes - th.first_frame);
+        th.native_tid = native_tid_of(w, ts);
+        if (!push_thread(res, &th))
+            return sg_fail(err, SG_E_NOMEM, 0, "out of memory while sampling");
+        tstate = next;
+    }
+    return 0;
+}
+
+int sg_walk(sg_walker *w, sg_walk_result *res, sg_error *err)
+{
+    const sg_pyabi *a = w->abi;
+    res->nthreads = 0;
+    res->nframes = 0;
+    uint64_t interp;
+    if (read_ptr(w, w->t->runtime_addr + (uint64_t)a->runtime_interpreters_head, &interp,
+                 err) != 0)
+        return -1;
+    if (!interp)
+        return sg_fail(err, SG_E_NOT_READY, 0, NULL);
+    for (size_t n = 0; interp; n++) {
+        if (n >= SG_MAX_INTERPRETERS || !plausible_ptr(interp))
+            return sg_fail(err, SG_E_INVALID, 0, NULL);
+        uint64_t next = 0;
+        if (walk_interpreter(w, interp, res, &next, err) != 0)
+            return -1;
+        interp = next;
+    }
+    return 0;
+}

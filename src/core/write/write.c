@@ -1,0 +1,53 @@
+/* sg_write: picks the writer for a format name. Every writer renders into a sg_buf
+ * whose allocation failure is sticky, so out-of-memory is checked once here. */
+#include <string.h>
+
+#include "sg_write_common.h"
+
+typedef struct sg_writer {
+    const char *name;
+    sg_writer_fn fn;
+} sg_writer;
+
+static const sg_writer writers[] = {
+    {"text", sg_write_text},
+    {"tree", sg_write_tree},
+    {"annotate", sg_write_annotate},
+    {"collapsed", sg_write_collapsed},
+};
+
+#define SG_NWRITERS (sizeof writers / sizeof writers[0])
+
+void sg_write_opts_init(sg_write_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->view = SG_VIEW_AUTO;
+    o->max_rows = 15;
+    o->min_share = 0.005;
+    o->context = 5;
+}
+
+const char *sg_write_formats(void) { return "text,tree,annotate,collapsed"; }
+
+int sg_write(const sg_profile *p, const char *format, const sg_write_opts *o, sg_buf *out,
+             sg_error *err)
+{
+    sg_write_opts defaults;
+    if (!o) {
+        sg_write_opts_init(&defaults);
+        o = &defaults;
+    }
+    if (!p || !format || !out)
+        return sg_fail(err, SG_E_ARG, 0, "sg_write: missing profile, format or buffer");
+    for (size_t i = 0; i < SG_NWRITERS; i++) {
+        if (strcmp(writers[i].name, format) != 0)
+            continue;
+        if (writers[i].fn(p, o, out, err))
+            return -1;
+        if (sg_buf_failed(out))
+            return sg_fail(err, SG_E_NOMEM, 0, "out of memory while writing %s", format);
+        return 0;
+    }
+    return sg_fail(err, SG_E_FORMAT, 0, "unknown format \"%.64s\" (known: %s)", format,
+                   sg_write_formats());
+}

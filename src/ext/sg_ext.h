@@ -1,0 +1,35 @@
+/* Shared declarations of the spyglass._core extension: the only code that includes
+ * Python.h. C errors (sg_error) become spyglass._core.Error(code, message) here. */
+#ifndef SG_EXT_H
+#define SG_EXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "../core/base/sg_error.h"
+#include "../core/profile/sg_profile.h"
+
+typedef struct {
+    PyObject *error;        /* spyglass._core.Error */
+    PyTypeObject *profile;  /* spyglass._core.Profile */
+    PyTypeObject *sampler;  /* spyglass._core.Sampler */
+} sg_ext_state;
+
+typedef struct {
+    PyObject_HEAD
+    sg_profile *p;
+} sg_ext_profile;
+
+sg_ext_state *sg_ext_state_of_type(PyTypeObject *t);
+sg_ext_state *sg_ext_state_of_module(PyObject *m);
+
+/* Raises Error(code_name, message) and returns NULL. */
+PyObject *sg_ext_raise(sg_ext_state *st, const sg_error *err);
+
+/* Wraps p (takes ownership; frees it on failure). */
+PyObject *sg_ext_profile_wrap(sg_ext_state *st, sg_profile *p);
+
+extern PyType_Spec sg_ext_profile_spec;
+extern PyType_Spec sg_ext_sampler_spec;
+
+#endif

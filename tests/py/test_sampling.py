@@ -1,0 +1,113 @@
+"""The sampler finds what is really there: known time shares, per-thread CPU splits,
+idle threads, recursion, the hot line."""
+import os
+
+from conftest import GIL, GILWAIT, ONCPU, stdout_json, target
+
+
+def test_function_shares_match_measured_time(run_profiled):
+    cp, prof = run_profiled("shares.py", "2.0")
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    total_true = sum(truth.values())
+    totals = {name: prof.function_total(name) for name in truth}
+    total_sampled = sum(totals.values())
+    assert total_sampled > 1000, totals
+    for name in truth:
+        expected = 100.0 * truth[name] / total_true
+        got = 100.0 * totals[name] / total_sampled
+        assert abs(got - expected) <= 3.0, (name, got, expected, totals)
+
+
+def test_sample_rate_and_error_rate_reported(run_profiled):
+    cp, prof = run_profiled("shares.py", "1.0", opts=["--rate", "1000"])
+    meta = prof.meta
+    assert meta["ticks_taken"] >= 0.9 * meta["ticks_requested"], meta
+    assert 0.8 <= meta["duration_ns"] / 1e9 <= 3.0
+    ok, bad = prof.errors()
+    assert ok > 0 and bad / (ok + bad) < 0.05
+
+
+def _thread_shares(prof, truth, pred):
+    by_tid = {}
+    for role in ("big", "small", "sleeper"):
+        tid = truth[role]["tid"]
+        by_tid[role] = prof.total(lambda r, tid=tid: r["tid"] == tid and pred(r))
+    return by_tid
+
+
+def test_threads_wall_mode_split_idle_and_gil(run_profiled):
+    cp, prof = run_profiled("threads.py", "0.6")
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    tids = {t["tid"] for t in prof.tracks}
+    for role in ("big", "small", "sleeper", "main"):
+        assert truth[role]["tid"] in tids, (role, truth, tids)
+    # The sleeper is there at every tick, and idle.
+    sleeper = truth["sleeper"]["tid"]
+    s_all = prof.total(lambda r: r["tid"] == sleeper)
+    s_busy = prof.total(lambda r: r["tid"] == sleeper and r["flags"] & ONCPU)
+    assert s_all > 100 and s_busy <= 0.05 * s_all, (s_all, s_busy)
+    # On-CPU and GIL-holding shares follow the CPU time the threads measured themselves.
+    true_ratio = truth["big"]["cpu"] / truth["small"]["cpu"]
+    cpu = _thread_shares(prof, truth, lambda r: r["flags"] & ONCPU)
+    gil = _thread_shares(prof, truth, lambda r: r["flags"] & GIL)
+    for view in (cpu, gil):
+        ratio = view["big"] / max(view["small"], 1)
+        assert abs(ratio - true_ratio) <= 0.10 * true_ratio * 1.5, (view, true_ratio)
+    # While both spin, the one without the GIL is seen waiting for it.
+    small = truth["small"]["tid"]
+    waits = prof.total(lambda r: r["tid"] == small and r["flags"] & GILWAIT)
+    assert waits > 0.2 * prof.total(lambda r: r["tid"] == small)
+
+
+def test_threads_cpu_clock_drops_idle_threads(run_profiled):
+    cp, prof = run_profiled("threads.py", "0.5", opts=["--clock", "cpu"])
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    assert prof.meta["clock"] == "cpu"
+    assert all(r["flags"] & ONCPU for r in prof.records)
+    sleeper = truth["sleeper"]["tid"]
+    assert prof.total(lambda r: r["tid"] == sleeper) <= 0.01 * prof.total()
+    cpu = _thread_shares(prof, truth, lambda r: True)
+    true_ratio = truth["big"]["cpu"] / truth["small"]["cpu"]
+    ratio = cpu["big"] / max(cpu["small"], 1)
+    assert abs(ratio - true_ratio) <= 0.15 * true_ratio, (cpu, true_ratio)
+
+
+def test_recursion_total_never_exceeds_100_percent(run_profiled, tmp_path):
+    cp, prof = run_profiled("recursion.py", "1.0")
+    assert cp.returncode == 0
+    deep = [r for r in prof.records if sum(f[0] == "descend" for f in r["stack"]) > 30]
+    assert deep, "no deep stacks were sampled"
+    total = prof.total()
+    assert prof.function_total("descend") <= total
+    # The text report's total column for the recursive function stays <= 100%.
+    out = tmp_path / "report.txt"
+    from conftest import spyglass
+
+    path = str(tmp_path / "profile.pb.gz")
+    r = spyglass("report", path, "--format", "text", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    for line in out.read_text().splitlines():
+        if "descend" in line:
+            percents = [float(tok.rstrip("%")) for tok in line.split() if tok.endswith("%")]
+            assert all(p <= 100.0 for p in percents), line
+
+
+def test_hot_line_is_the_top_line(run_profiled):
+    cp, prof = run_profiled("hotline.py", "1.0")
+    assert cp.returncode == 0
+    src = open(target("hotline.py")).read().splitlines()
+    hot = next(i + 1 for i, l in enumerate(src) if l.rstrip().endswith("# HOT"))
+    lines = prof.self_by_line()
+    (top_file, top_line), _ = max(lines.items(), key=lambda kv: kv[1])
+    assert os.path.basename(top_file) == "hotline.py"
+    assert top_line == hot, (top_line, hot, sorted(lines.items(), key=lambda kv: -kv[1])[:5])
+
+
+def test_bootstrap_frames_are_not_in_stacks(run_profiled):
+    _, prof = run_profiled("hotline.py", "0.5")
+    for r in prof.records:
+        root = r["stack"][0]
+        assert root[0] == "<module>" and root[1].endswith("hotline.py"), root

@@ -1,0 +1,283 @@
+#!/usr/bin/env python3
+"""Generate src/core/pyabi/pyabi_tables.c from the installed CPythons' own headers.
+
+For every CPython 3.9-3.13 found (pyenv versions, or prefixes given on the command
+line) a tiny C probe is compiled with Py_BUILD_CORE against that CPython's internal
+headers; it prints offsetof()/sizeof() of every field struct sg_pyabi describes
+(src/core/pyabi/sg_pyabi.h is the contract). Facts that are not offsets (frame model,
+lasti model, line-table format) live in LAYOUT below, next to the C expressions, so
+that everything version-specific about the tables is in this one file.
+
+Usage:
+    tools/gen_pyabi.py                      # every pyenv version 3.9-3.13, newest patch
+    tools/gen_pyabi.py PREFIX [PREFIX ...]  # explicit installation prefixes
+    tools/gen_pyabi.py --check              # exit 1 if the committed file is stale
+
+The output is committed: the sampler must handle targets whose headers are not on the
+machine, so the numbers cannot be computed at build time of the package.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(REPO, "src", "core", "pyabi", "pyabi_tables.c")
+MINORS = (9, 10, 11, 12, 13)
+
+# Non-offset layout facts per minor. Enum names are those of sg_pyabi.h.
+LAYOUT = {
+    9: dict(frame_model="SG_FRAMES_OBJECTS", lasti_model="SG_LASTI_BYTES",
+            linetable_format="SG_LT_LNOTAB"),
+    10: dict(frame_model="SG_FRAMES_OBJECTS", lasti_model="SG_LASTI_UNITS",
+             linetable_format="SG_LT_310"),
+    11: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_PREV_INSTR",
+             linetable_format="SG_LT_LOCATIONS"),
+    12: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_PREV_INSTR",
+             linetable_format="SG_LT_LOCATIONS"),
+    13: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
+             linetable_format="SG_LT_LOCATIONS"),
+}
+
+
+def fields(minor):
+    """(sg_pyabi field, C expression printed as a long, or None for -1), in the order
+    of struct sg_pyabi. Expressions are evaluated by the probe against the headers."""
+    objects = minor <= 10
+    gil_embedded = minor <= 11  # 3.12 moved the GIL into the interpreter (a pointer)
+    frame_t = "PyFrameObject" if objects else "_PyInterpreterFrame"
+    if objects:
+        tframe = "offsetof(PyThreadState, frame)"
+    elif minor <= 12:
+        tframe = "offsetof(PyThreadState, cframe)"
+    else:
+        tframe = "offsetof(PyThreadState, current_frame)"
+    if objects:
+        fback, fcode, flasti = "f_back", "f_code", "f_lasti"
+    elif minor <= 12:
+        fback, fcode, flasti = "previous", "f_code", "prev_instr"
+    else:
+        fback, fcode, flasti = "previous", "f_executable", "instr_ptr"
+    new = minor >= 11
+
+    def off(t, f):
+        return f"offsetof({t}, {f})"
+
+    def opt(cond, expr):
+        return expr if cond else None
+
+    return [
+        ("runtime_size", "sizeof(_PyRuntimeState)"),
+        ("runtime_interpreters_head", off("_PyRuntimeState", "interpreters.head")),
+        ("runtime_gil", opt(gil_embedded, off("_PyRuntimeState", "ceval.gil"))),
+        ("interp_size", "sizeof(PyInterpreterState)"),
+        ("interp_next", off("PyInterpreterState", "next")),
+        ("interp_id", off("PyInterpreterState", "id")),
+        ("interp_threads_head",
+         off("PyInterpreterState", "threads.head" if new else "tstate_head")),
+        ("interp_gil_ptr", opt(not gil_embedded, off("PyInterpreterState", "ceval.gil"))),
+        ("gil_size", "sizeof(struct _gil_runtime_state)"),
+        ("gil_last_holder", off("struct _gil_runtime_state", "last_holder")),
+        ("gil_locked", off("struct _gil_runtime_state", "locked")),
+        ("tstate_size", "sizeof(PyThreadState)"),
+        ("tstate_prev", off("PyThreadState", "prev")),
+        ("tstate_next", off("PyThreadState", "next")),
+        ("tstate_interp", off("PyThreadState", "interp")),
+        ("tstate_frame", tframe),
+        ("cframe_current_frame",
+         opt(minor in (11, 12), off("_PyCFrame", "current_frame"))),
+        ("tstate_thread_id", off("PyThreadState", "thread_id")),
+        ("tstate_native_thread_id", opt(new, off("PyThreadState", "native_thread_id"))),
+        ("tstate_datastack_chunk", opt(new, off("PyThreadState", "datastack_chunk"))),
+        ("tstate_datastack_top", opt(new, off("PyThreadState", "datastack_top"))),
+        ("frame_size", f"sizeof({frame_t})"),
+        ("frame_back", off(frame_t, fback)),
+        ("frame_code", off(frame_t, fcode)),
+        ("frame_lasti", off(frame_t, flasti)),
+        ("frame_owner", opt(new, off(frame_t, "owner"))),
+        ("owner_generator", opt(new, "FRAME_OWNED_BY_GENERATOR")),
+        ("owner_cstack", opt(minor >= 12, "FRAME_OWNED_BY_CSTACK")),
+        ("code_size", "sizeof(PyCodeObject)"),
+        ("code_filename", off("PyCodeObject", "co_filename")),
+        ("code_name", off("PyCodeObject", "co_name")),
+        ("code_qualname", opt(new, off("PyCodeObject", "co_qualname"))),
+        ("code_firstlineno", off("PyCodeObject", "co_firstlineno")),
+        ("code_linetable",
+         off("PyCodeObject", "co_lnotab" if minor == 9 else "co_linetable")),
+        ("code_code_adaptive", opt(new, off("PyCodeObject", "co_code_adaptive"))),
+        ("code_firsttraceable", opt(new, off("PyCodeObject", "_co_firsttraceable"))),
+        ("object_type", off("PyObject", "ob_type")),
+        ("varobject_size", off("PyVarObject", "ob_size")),
+        ("bytes_sval", off("PyBytesObject", "ob_sval")),
+        ("unicode_ascii_size", "sizeof(PyASCIIObject)"),
+        ("unicode_compact_size", "sizeof(PyCompactUnicodeObject)"),
+        ("unicode_length", off("PyASCIIObject", "length")),
+        ("unicode_state", off("PyASCIIObject", "state")),
+        # Bit positions are measured by setting each bit field in a zeroed object.
+        ("unicode_kind_shift", "state_bit(1)"),
+        ("unicode_compact_bit", "state_bit(2)"),
+        ("unicode_ascii_bit", "state_bit(3)"),
+        ("chunk_previous", opt(new, off("_PyStackChunk", "previous"))),
+        ("chunk_size", opt(new, off("_PyStackChunk", "size"))),
+        ("chunk_top", opt(new, off("_PyStackChunk", "top"))),
+        ("chunk_data", opt(new, off("_PyStackChunk", "data"))),
+    ]
+
+
+PROBE_HEAD = r"""
+#define Py_BUILD_CORE 1
+#include <Python.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal/pycore_runtime.h"
+#include "internal/pycore_interp.h"
+#include "internal/pycore_gil.h"
+%(extra)s
+
+/* The lowest set bit of the state word after setting one bit field (1 kind,
+ * 2 compact, 3 ascii) to its all-ones value in a zeroed object. */
+static long state_bit(int which)
+{
+    PyASCIIObject o;
+    memset(&o, 0, sizeof o);
+    if (which == 1) o.state.kind = 1;
+    if (which == 2) o.state.compact = 1;
+    if (which == 3) o.state.ascii = 1;
+    unsigned char b[sizeof o.state];
+    memcpy(b, &o.state, sizeof b);
+    for (size_t i = 0; i < sizeof b * 8; i++)
+        if (b[i / 8] >> (i %% 8) & 1)
+            return (long)i;
+    return -1;
+}
+
+int main(void)
+{
+    printf("version_hex %%lu\n", (unsigned long)PY_VERSION_HEX);
+    printf("version %%s\n", PY_VERSION);
+"""
+
+
+def find_prefixes():
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        root = os.path.expanduser("~/.pyenv")
+    vdir = os.path.join(root, "versions")
+    best = {}
+    for name in sorted(os.listdir(vdir)) if os.path.isdir(vdir) else []:
+        m = re.fullmatch(r"3\.(\d+)\.(\d+)", name)
+        if not m or int(m.group(1)) not in MINORS:
+            continue
+        minor, micro = int(m.group(1)), int(m.group(2))
+        if minor not in best or micro > best[minor][0]:
+            best[minor] = (micro, os.path.join(vdir, name))
+    return [best[k][1] for k in sorted(best)]
+
+
+def minor_of(prefix):
+    inc = os.path.join(prefix, "include")
+    for name in sorted(os.listdir(inc)):
+        m = re.fullmatch(r"python3\.(\d+)", name)
+        if m:
+            return int(m.group(1)), os.path.join(inc, name)
+    raise SystemExit(f"{prefix}: no include/python3.X directory")
+
+
+def probe(prefix):
+    minor, incdir = minor_of(prefix)
+    if minor not in MINORS:
+        raise SystemExit(f"{prefix}: CPython 3.{minor} is not handled by this generator")
+    if minor <= 10:
+        extra = '#include "frameobject.h"'
+    else:
+        extra = '#include "internal/pycore_frame.h"\n#include "internal/pycore_code.h"'
+    flist = fields(minor)
+    body = [PROBE_HEAD % {"extra": extra}]
+    for name, expr in flist:
+        if expr is not None:
+            body.append(f'    printf("{name} %ld\\n", (long)({expr}));\n')
+    body.append("    return 0;\n}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "probe.c")
+        exe = os.path.join(tmp, "probe")
+        with open(src, "w") as f:
+            f.write("".join(body))
+        cc = os.environ.get("CC", "gcc")
+        subprocess.run([cc, "-std=gnu11", "-w", "-I" + incdir, "-o", exe, src], check=True)
+        out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    values = {}
+    for line in out.splitlines():
+        k, v = line.split(" ", 1)
+        values[k] = v
+    rows = []
+    for name, expr in flist:
+        rows.append((name, int(values[name]) if expr is not None else -1))
+    return minor, values["version"], int(values["version_hex"]), rows
+
+
+def render(results):
+    lines = [
+        "/* GENERATED by tools/gen_pyabi.py from each CPython's own headers -- do not edit.",
+        " * Regenerate with `python3 tools/gen_pyabi.py` (needs every CPython 3.9-3.13",
+        " * installed with pyenv, headers included) and commit the result.",
+        " * Sources: " + ", ".join(f"CPython {v}" for _, v, _, _ in results) + ". */",
+        '#include "pyabi_tables.h"',
+        "",
+    ]
+    for minor, version, vhex, rows in results:
+        lines.append(f"/* CPython {version} */")
+        lines.append(f"static const sg_pyabi sg_pyabi_3_{minor} = {{")
+        lines.append(f"    .version_hex = 0x{vhex:08x},")
+        lines.append(f"    .major = 3,")
+        lines.append(f"    .minor = {minor},")
+        for k, v in LAYOUT[minor].items():
+            lines.append(f"    .{k} = {v},")
+        for name, v in rows:
+            lines.append(f"    .{name} = {v},")
+        lines.append("};")
+        lines.append("")
+    lines.append("/* Looked up by pyabi.c, ascending by minor. */")
+    lines.append("const sg_pyabi *const sg_pyabi_tables[] = {")
+    for minor, _, _, _ in results:
+        lines.append(f"    &sg_pyabi_3_{minor},")
+    lines.append("};")
+    lines.append(f"const size_t sg_pyabi_ntables = {len(results)};")
+    supported = ", ".join(f"3.{m}" for m, _, _, _ in results)
+    lines.append(f'const char sg_pyabi_supported_list[] = "{supported}";')
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("prefixes", nargs="*", help="CPython installation prefixes")
+    ap.add_argument("--check", action="store_true", help="fail if the output is stale")
+    ap.add_argument("-o", "--output", default=OUT)
+    args = ap.parse_args()
+    prefixes = args.prefixes or find_prefixes()
+    results = sorted((probe(p) for p in prefixes), key=lambda r: r[0])
+    found = [r[0] for r in results]
+    if found != list(MINORS):
+        print(f"warning: only 3.{found} found; the table file lists just these",
+              file=sys.stderr)
+    text = render(results)
+    if args.check:
+        with open(args.output) as f:
+            if f.read() != text:
+                print(f"{args.output} is stale; run tools/gen_pyabi.py", file=sys.stderr)
+                return 1
+        return 0
+    with open(args.output, "w") as f:
+        f.write(text)
+    print(f"wrote {args.output} ({', '.join(v for _, v, _, _ in results)})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
