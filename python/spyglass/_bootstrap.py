@@ -30,6 +30,7 @@ def _report_uncaught(exc):
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename in _OWN_FILES:
         tb = tb.tb_next
+    exc.__traceback__ = tb  # newer interpreters print the exception's own traceback
     sys.excepthook(type(exc), exc, tb)
     if isinstance(exc, KeyboardInterrupt):
         sys.stdout.flush()

@@ -221,6 +221,132 @@ static void test_merge(void)
     sg_profile_free(d);
 }
 
+/* Sum of values at each leaf, as "frame;frame=value" lines sorted by node id: enough to
+ * see where time went after filtering. */
+static void dump(const sg_profile *p, char *out, size_t cap)
+{
+    out[0] = 0;
+    const sg_record *r = sg_profile_records(p);
+    for (size_t i = 0; i < sg_profile_nrecords(p); i++) {
+        char line[512] = "";
+        uint32_t path[64];
+        size_t depth = 0;
+        for (uint32_t n = r[i].node; n != SG_ROOT && depth < 64; n = sg_profile_nodes(p)[n].parent)
+            path[depth++] = sg_profile_nodes(p)[n].location;
+        while (depth--) {
+            const sg_location *l = &sg_profile_locations(p)[path[depth]];
+            const sg_function *f = &sg_profile_functions(p)[l->function];
+            snprintf(line + strlen(line), sizeof line - strlen(line), "%s:%d%s",
+                     sg_profile_str(p, f->name), (int)l->line, depth ? ";" : "");
+        }
+        snprintf(out + strlen(out), cap - strlen(out), "t%u %s=%lld\n", (unsigned)r[i].track,
+                 line, (long long)r[i].values[0]);
+    }
+}
+
+static sg_profile *filter_model(void)
+{
+    sg_profile *p = sg_profile_new();
+    sg_profile_meta_of(p)->rate_hz = 250;
+    sg_profile_set_attr(p, "command", "python app.py");
+    uint32_t pr = sg_profile_process(p, 7);
+    sg_profile_processes(p)[pr].samples_failed = 3;
+    uint32_t main_t = sg_profile_track(p, pr, 1), other = sg_profile_track(p, pr, 2);
+    sg_profile_tracks(p)[main_t].is_main = true;
+    sg_profile_tracks(p)[main_t].name = S(p, "MainThread");
+    static const char *const json[] = {
+        "main@/home/u/app.py:1:3", "loads@/usr/lib/python3.12/json/__init__.py:299:346",
+        "decode@/usr/lib/python3.12/json/decoder.py:332:337"};
+    static const char *const req[] = {
+        "main@/home/u/app.py:1:4", "get@/v/lib/python3.12/site-packages/requests/api.py:62:73",
+        "cb@/home/u/app.py:20:21", "sleep@<frozen time>:1:1"};
+    static const char *const boot[] = {"_bootstrap@<frozen importlib._bootstrap>:1:5",
+                                       "exec@/usr/lib64/python3.11/runpy.py:1:2"};
+    static const char *const test[] = {"main@/home/u/app.py:1:5",
+                                       "test_x@/home/u/tests/test_a.py:1:2"};
+    add1(p, main_t, stack_of(p, 3, json), SG_F_ONCPU, 10);
+    add1(p, main_t, stack_of(p, 4, req), 0, 20);
+    add1(p, main_t, stack_of(p, 2, boot), SG_F_ONCPU, 5);
+    add1(p, other, stack_of(p, 2, test), SG_F_ONCPU, 7);
+    return p;
+}
+
+static void test_syspath(void)
+{
+    SG_CHECK(sg_path_is_syspath("/root/.pyenv/versions/3.12.1/lib/python3.12/json/decoder.py"));
+    SG_CHECK(sg_path_is_syspath("/usr/lib64/python3.11/os.py"));
+    SG_CHECK(sg_path_is_syspath("/home/u/.venv/lib/python3.12/site-packages/x/y.py"));
+    SG_CHECK(sg_path_is_syspath("/usr/lib/python3/dist-packages/apt/cache.py"));
+    SG_CHECK(sg_path_is_syspath("<frozen importlib._bootstrap>"));
+    SG_CHECK(!sg_path_is_syspath("/home/u/app.py"));
+    SG_CHECK(!sg_path_is_syspath("<string>"));
+    SG_CHECK(!sg_path_is_syspath("/home/u/python3.12/lib.py"));
+    SG_CHECK(!sg_path_is_syspath(""));
+    SG_CHECK(!sg_path_is_syspath(NULL));
+}
+
+static void test_filter(void)
+{
+    sg_profile *p = filter_model();
+    sg_error err;
+    char got[4096];
+
+    /* no filter: an identical copy */
+    sg_profile *q = sg_profile_filter(p, NULL, &err);
+    SG_CHECK(q != NULL);
+    char want[4096];
+    dump(p, want, sizeof want);
+    dump(q, got, sizeof got);
+    SG_CHECK_EQ_STR(got, want);
+    SG_CHECK_EQ_STR(sg_profile_get_attr(q, "command"), "python app.py");
+    SG_CHECK(sg_profile_meta_get(q)->rate_hz == 250);
+    SG_CHECK_EQ_STR(sg_profile_str(q, sg_profile_meta_get(q)->value_type[0]), "samples");
+    SG_CHECK_EQ_INT(sg_profile_processes(q)[0].samples_failed, 3);
+    SG_CHECK_EQ_INT(sg_profile_ntracks(q), 2);
+    SG_CHECK_EQ_STR(sg_profile_str(q, sg_profile_tracks(q)[0].name), "MainThread");
+    sg_profile_free(q);
+
+    /* syspath frames give their time to the nearest kept caller; cb stays below main
+     * although requests sits between them; an all-syspath stack becomes [filtered] */
+    sg_filter f = {.exclude_syspath = true};
+    q = sg_profile_filter(p, &f, &err);
+    dump(q, got, sizeof got);
+    SG_CHECK_EQ_STR(got, "t0 main:3=10\n"
+                         "t0 main:4;cb:21=20\n"
+                         "t0 [filtered]:0=5\n"
+                         "t1 main:5;test_x:2=7\n");
+    sg_profile_free(q);
+
+    f = (sg_filter){.main_thread_only = true};
+    q = sg_profile_filter(p, &f, &err);
+    dump(q, got, sizeof got);
+    SG_CHECK(strstr(got, "test_x") == NULL);
+    SG_CHECK(strstr(got, "decode:337=10") != NULL);
+    sg_profile_free(q);
+
+    /* globs: a pattern without '/' matches the base name, one with '/' the full path
+     * ('*' crosses directories) */
+    const char *inc[] = {"app.py", "*/tests/*"};
+    f = (sg_filter){.include = inc, .n_include = 2};
+    q = sg_profile_filter(p, &f, &err);
+    dump(q, got, sizeof got);
+    SG_CHECK_EQ_STR(got, "t0 main:3=10\n"
+                         "t0 main:4;cb:21=20\n"
+                         "t0 [filtered]:0=5\n"
+                         "t1 main:5;test_x:2=7\n");
+    sg_profile_free(q);
+    const char *exc[] = {"test_*.py", "/usr/*"};
+    f = (sg_filter){.exclude = exc, .n_exclude = 2};
+    q = sg_profile_filter(p, &f, &err);
+    dump(q, got, sizeof got);
+    SG_CHECK_EQ_STR(got, "t0 main:3=10\n"
+                         "t0 main:4;get:73;cb:21;sleep:1=20\n"
+                         "t0 _bootstrap:5=5\n"
+                         "t1 main:5=7\n");
+    sg_profile_free(q);
+    sg_profile_free(p);
+}
+
 int main(void)
 {
     SG_RUN(test_strings);
@@ -228,5 +354,7 @@ int main(void)
     SG_RUN(test_attrs_meta);
     SG_RUN(test_trie_and_records);
     SG_RUN(test_merge);
+    SG_RUN(test_syspath);
+    SG_RUN(test_filter);
     SG_TEST_MAIN_END();
 }

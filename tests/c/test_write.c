@@ -21,6 +21,8 @@ static void add(sg_profile *p, uint32_t track, uint32_t node, uint32_t flags, in
 static sg_profile *model(const char *dir, bool two_threads)
 {
     sg_profile *p = sg_profile_new();
+    if (!p)
+        return NULL;
     sg_profile_meta *m = sg_profile_meta_of(p);
     m->rate_hz = 100;
     m->interval_ns = 10000000;
@@ -32,9 +34,11 @@ static sg_profile *model(const char *dir, bool two_threads)
     char app[512];
     snprintf(app, sizeof app, "%s/app.py", dir);
     uint32_t pr = sg_profile_process(p, 100);
+    uint32_t t1 = sg_profile_track(p, pr, 11);
+    if (t1 == SG_NONE)
+        return p; /* out of memory (the allocation-failure harness) */
     sg_profile_processes(p)[pr].samples_ok = 199;
     sg_profile_processes(p)[pr].samples_failed = 1;
-    uint32_t t1 = sg_profile_track(p, pr, 11);
     sg_profile_tracks(p)[t1].name = S(p, "MainThread");
     sg_profile_tracks(p)[t1].is_main = true;
     uint32_t mn2 = sg_profile_child(p, SG_ROOT, L(p, "main", app, 1, 2));
@@ -51,6 +55,8 @@ static sg_profile *model(const char *dir, bool two_threads)
     add(p, t1, wait, 0, 10);
     if (two_threads) {
         uint32_t t2 = sg_profile_track(p, pr, 12);
+        if (t2 == SG_NONE)
+            return p;
         sg_profile_tracks(p)[t2].name = S(p, "worker");
         uint32_t w = sg_profile_child(p, SG_ROOT, L(p, "loop", app, 20, 21));
         w = sg_profile_child(p, w, L(p, "work", app, 6, 9));

@@ -2,8 +2,7 @@
  * Timing: ticks are scheduled on CLOCK_MONOTONIC with absolute sleeps and a timer
  * slack of 1 ns (the default 50 us slack would cap us near 10 kHz); each interval is
  * jittered uniformly in [0.5, 1.5) periods so periodic code cannot alias with the
- * sampler (py-spy does the same, benfred/py-spy timer.rs). A tick that falls more than
- * a period behind is skipped, not made up in a burst. */
+ * sampler (py-spy does the same, benfred/py-spy timer.rs). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +22,10 @@
 #define EXE_CHECK_NS 100000000LL    /* how often we look for an exec */
 #define DISCOVER_RETRY_NS 20000000LL /* while waiting for Python to appear */
 #define SWEEP_TICKS 256
+/* A tick late by less than this is still taken (wake-ups are late by tens of
+ * microseconds, a tenth of a period at 10 kHz); later ones are dropped, so a stall
+ * never turns into a burst of samples of the same moment. */
+#define LATE_LIMIT_NS 10000000LL
 
 struct sg_sampler {
     sg_sampler_config cfg;
@@ -372,7 +375,9 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
                 last_discover = now;
                 int d = try_discover(s, &last);
                 if (d < 0) {
-                    if (last.code == SG_E_NO_PROCESS)
+                    /* After an exec into something we cannot read, what was sampled
+                     * before still stands. */
+                    if (last.code == SG_E_NO_PROCESS || taken > 0)
                         break;
                     *err = last;
                     return -1;
@@ -392,7 +397,8 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             last_exe_check = now;
             char exe[sizeof s->exe];
             read_exe(s->cfg.pid, exe, sizeof exe);
-            if (!exe[0] && !target_alive(s->cfg.pid))
+            /* An exiting process loses its exe link before it becomes a zombie. */
+            if (!exe[0])
                 break;
             if (strcmp(exe, s->exe) != 0) { /* exec: a new program, perhaps not Python */
                 sampling_time += now - sampling_since;
@@ -411,8 +417,8 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
 
         next += (int64_t)((double)period * (0.5 + next_uniform(s)));
         now = sg_now_ns();
-        if (now - next > period)
-            next = now; /* fell behind: skip the lost ticks */
+        if (now - next > LATE_LIMIT_NS)
+            next = now; /* fell far behind (the machine was busy): skip the lost ticks */
         if (next > deadline)
             next = deadline;
         sleep_until(next);

@@ -19,6 +19,11 @@ struct sg_walker {
     size_t tstate_len; /* bytes of PyThreadState we read */
     size_t frame_len;  /* bytes of a frame we read */
     uint64_t gil_addr; /* cached: the GIL struct does not move */
+    /* 3.11+: a copy of the thread's current data-stack chunk, taken in one read, from
+     * which frames are parsed instead of one read each (fewer syscalls, less tearing). */
+    unsigned char *chunk_copy;
+    size_t chunk_cap;
+    uint64_t chunk_lo, chunk_hi; /* target addresses covered by chunk_copy */
     /* 3.9/3.10 have no native thread id in the thread state: glibc's struct pthread
      * holds it at an offset found once by looking for the main thread's TID (== PID). */
     int32_t pthread_tid_offset; /* -1 unknown, -2 search failed */
@@ -54,6 +59,8 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     tl = max_end(tl, a->tstate_frame, 8);
     tl = max_end(tl, a->tstate_thread_id, 8);
     tl = max_end(tl, a->tstate_native_thread_id, 8);
+    tl = max_end(tl, a->tstate_datastack_chunk, 8);
+    tl = max_end(tl, a->tstate_datastack_top, 8);
     size_t fl = 0;
     fl = max_end(fl, a->frame_back, 8);
     fl = max_end(fl, a->frame_code, 8);
@@ -72,7 +79,12 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     return w;
 }
 
-void sg_walker_free(sg_walker *w) { free(w); }
+void sg_walker_free(sg_walker *w)
+{
+    if (w)
+        free(w->chunk_copy);
+    free(w);
+}
 
 void sg_walk_result_init(sg_walk_result *res) { memset(res, 0, sizeof *res); }
 
@@ -167,6 +179,47 @@ static sg_code walk_frame_objects(sg_walker *w, uint64_t frame, sg_walk_result *
     return SG_OK;
 }
 
+#define CHUNK_MAX_BYTES (4u << 20)
+
+/* Copies the live part of the thread's current data-stack chunk (chunk start to
+ * datastack_top). On any doubt the copy is simply not used. */
+static void snapshot_chunk(sg_walker *w, const unsigned char *ts)
+{
+    const sg_pyabi *a = w->abi;
+    w->chunk_lo = w->chunk_hi = 0;
+    if (a->tstate_datastack_chunk < 0 || a->tstate_datastack_top < 0)
+        return;
+    uint64_t chunk = get_u64(ts, a->tstate_datastack_chunk);
+    uint64_t top = get_u64(ts, a->tstate_datastack_top);
+    if (!plausible_ptr(chunk) || top <= chunk || top - chunk > CHUNK_MAX_BYTES)
+        return;
+    size_t len = (size_t)(top - chunk);
+    if (len > w->chunk_cap) {
+        size_t cap = w->chunk_cap ? w->chunk_cap : 16384;
+        while (cap < len)
+            cap *= 2;
+        unsigned char *c = realloc(w->chunk_copy, cap);
+        if (!c)
+            return;
+        w->chunk_copy = c;
+        w->chunk_cap = cap;
+    }
+    sg_error err;
+    if (sg_read(w->r, chunk, w->chunk_copy, len, &err) != 0)
+        return;
+    w->chunk_lo = chunk;
+    w->chunk_hi = top;
+}
+
+static int read_frame(sg_walker *w, uint64_t frame, unsigned char *buf, sg_error *err)
+{
+    if (frame >= w->chunk_lo && frame < w->chunk_hi && w->chunk_hi - frame >= w->frame_len) {
+        memcpy(buf, w->chunk_copy + (frame - w->chunk_lo), w->frame_len);
+        return 0;
+    }
+    return sg_read(w->r, frame, buf, w->frame_len, err);
+}
+
 /* 3.11+: _PyInterpreterFrame chain through `previous`; shim frames (owner CSTACK) are
  * skipped, instruction pointers become byte offsets from the code's bytecode. */
 static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *res)
@@ -179,7 +232,7 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *
             return SG_E_INVALID;
         if (!plausible_ptr(frame) || !visit(w, frame))
             return SG_E_INVALID;
-        if (sg_read(w->r, frame, buf, w->frame_len, &err) != 0)
+        if (read_frame(w, frame, buf, &err) != 0)
             return err.code;
         uint64_t code = get_u64(buf, a->frame_code);
         uint8_t owner = buf[a->frame_owner];
@@ -323,6 +376,8 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
             frame = th.error ? 0 : cur;
         }
         next_generation(w);
+        if (!th.error && a->frame_model == SG_FRAMES_INTERP && frame)
+            snapshot_chunk(w, ts);
         if (!th.error)
             th.error = a->frame_model == SG_FRAMES_OBJECTS ? walk_frame_objects(w, frame, res)
                                                             : walk_interp_frames(w, frame, res);

@@ -12,7 +12,7 @@
 
 #include "sg_write_common.h"
 
-#define SG_TREE_MAX_INDENT 40 /* levels drawn in full */
+#define SG_TREE_MAX_INDENT 24 /* levels drawn in full */
 #define SG_TREE_KEEP_INDENT 8 /* levels drawn beyond that, after "[+N] " */
 
 typedef struct fnode {
