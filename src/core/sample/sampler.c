@@ -424,6 +424,12 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         sleep_until(next);
     }
     int64_t end = sg_now_ns();
+    struct timespec cpu;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {
+        char v[32];
+        snprintf(v, sizeof v, "%.6f", (double)cpu.tv_sec + cpu.tv_nsec / 1e9);
+        sg_profile_set_attr(s->profile, "sampler_cpu_seconds", v);
+    }
     if (s->have_target)
         sampling_time += end - sampling_since;
     m->duration_ns = sampling_time;
