@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/sg_clock.h"
+#include "../base/sg_grow.h"
 #include "../discover/sg_discover.h"
 #include "../mem/sg_reader.h"
 #include "../walk/sg_walk.h"
@@ -205,14 +206,8 @@ int sg_sampler_prepare(sg_sampler *s, sg_error *err)
 
 static bool push_loc(sg_sampler *s, size_t n, uint32_t loc)
 {
-    if (n == s->stack_cap) {
-        size_t cap = s->stack_cap ? s->stack_cap * 2 : 256;
-        uint32_t *st = realloc(s->stack, cap * sizeof *st);
-        if (!st)
-            return false;
-        s->stack = st;
-        s->stack_cap = cap;
-    }
+    if (!sg_grow((void **)&s->stack, &s->stack_cap, n + 1, sizeof *s->stack, 256))
+        return false;
     s->stack[n] = loc;
     return true;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sg_grow.h"
 #include "../base/sg_map.h"
 #include "../walk/sg_linetable.h"
 #include "sg_symbols.h"
@@ -277,15 +278,9 @@ static entry *resolve_miss(sg_symbols *s, uint64_t code)
         for (size_t i = s->n; i-- > 0;)
             drop_entry(s, i);
     }
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        entry *ne = realloc(s->entries, cap * sizeof *ne);
-        if (!ne) {
-            free(ranges);
-            return NULL;
-        }
-        s->entries = ne;
-        s->cap = cap;
+    if (!sg_grow((void **)&s->entries, &s->cap, s->n + 1, sizeof *s->entries, 256)) {
+        free(ranges);
+        return NULL;
     }
     entry *e = &s->entries[s->n];
     memset(e, 0, sizeof *e);

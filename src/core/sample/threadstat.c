@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../base/sg_grow.h"
 #include "../base/sg_map.h"
 #include "sg_threadstat.h"
 
@@ -67,14 +68,8 @@ static tfiles *slot_for(sg_threadstat *ts, int64_t tid)
         ts->slots[*v - 1].used = true;
         return &ts->slots[*v - 1];
     }
-    if (ts->n == ts->cap) {
-        size_t cap = ts->cap ? ts->cap * 2 : 16;
-        tfiles *s = realloc(ts->slots, cap * sizeof *s);
-        if (!s)
-            return NULL;
-        ts->slots = s;
-        ts->cap = cap;
-    }
+    if (!sg_grow((void **)&ts->slots, &ts->cap, ts->n + 1, sizeof *ts->slots, 16))
+        return NULL;
     int fd = open_task_file(ts->pid, tid, "stat");
     if (fd < 0)
         return NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/sg_grow.h"
 #include "../base/sg_map.h"
 #include "sg_walk.h"
 
@@ -143,14 +144,9 @@ static void next_generation(sg_walker *w)
 
 static bool push_frame(sg_walk_result *res, uint64_t code, int64_t offset, uint32_t flags)
 {
-    if (res->nframes == res->cap_frames) {
-        size_t cap = res->cap_frames ? res->cap_frames * 2 : 1024;
-        sg_raw_frame *f = realloc(res->frames, cap * sizeof *f);
-        if (!f)
-            return false;
-        res->frames = f;
-        res->cap_frames = cap;
-    }
+    if (!sg_grow((void **)&res->frames, &res->cap_frames, res->nframes + 1, sizeof *res->frames,
+                 1024))
+        return false;
     res->frames[res->nframes++] = (sg_raw_frame){code, offset, flags};
     return true;
 }
@@ -194,16 +190,8 @@ static void snapshot_chunk(sg_walker *w, const unsigned char *ts)
     if (!plausible_ptr(chunk) || top <= chunk || top - chunk > CHUNK_MAX_BYTES)
         return;
     size_t len = (size_t)(top - chunk);
-    if (len > w->chunk_cap) {
-        size_t cap = w->chunk_cap ? w->chunk_cap : 16384;
-        while (cap < len)
-            cap *= 2;
-        unsigned char *c = realloc(w->chunk_copy, cap);
-        if (!c)
-            return;
-        w->chunk_copy = c;
-        w->chunk_cap = cap;
-    }
+    if (!sg_grow((void **)&w->chunk_copy, &w->chunk_cap, len, 1, 16384))
+        return;
     sg_error err;
     if (sg_read(w->r, chunk, w->chunk_copy, len, &err) != 0)
         return;
@@ -277,14 +265,9 @@ static int64_t native_tid_of(sg_walker *w, const unsigned char *ts)
 
 static bool push_thread(sg_walk_result *res, const sg_raw_thread *t)
 {
-    if (res->nthreads == res->cap_threads) {
-        size_t cap = res->cap_threads ? res->cap_threads * 2 : 16;
-        sg_raw_thread *n = realloc(res->threads, cap * sizeof *n);
-        if (!n)
-            return false;
-        res->threads = n;
-        res->cap_threads = cap;
-    }
+    if (!sg_grow((void **)&res->threads, &res->cap_threads, res->nthreads + 1,
+                 sizeof *res->threads, 16))
+        return false;
     res->threads[res->nthreads++] = *t;
     return true;
 }
