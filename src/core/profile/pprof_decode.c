@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../base/sg_file.h"
+#include "../base/sg_grow.h"
 #include "../base/sg_map.h"
 #include "sg_gzip.h"
 #include "sg_pprof.h"
@@ -74,24 +75,6 @@ static int corrupt(dec *d, const char *fmt, ...)
 
 static int nomem(dec *d) { return sg_fail(d->err, SG_E_NOMEM, 0, "loading the profile"); }
 
-/* Grows a dense array to hold n items. */
-static bool room(void **v, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return true;
-    size_t c = *cap ? *cap : 16;
-    while (c < n) {
-        if (c > SIZE_MAX / 2 / size)
-            return false;
-        c *= 2;
-    }
-    void *nv = realloc(*v, c * size);
-    if (!nv)
-        return false;
-    *v = nv;
-    *cap = c;
-    return true;
-}
 
 static bool span_is(span s, const char *lit)
 {
@@ -182,7 +165,7 @@ static int scan_top(dec *d)
             return want_wire(d, &f, SG_PB_LEN, "comment");
         if (f.num != SG_PP_STRING_TABLE)
             continue;
-        if (!room((void **)&d->str, &d->capstr, d->nstr + 1, sizeof *d->str))
+        if (!sg_grow((void **)&d->str, &d->capstr, d->nstr + 1, sizeof *d->str, 16))
             return nomem(d);
         d->str[d->nstr++] = (span){f.data, f.len};
     }
@@ -191,7 +174,7 @@ static int scan_top(dec *d)
     if (d->nstr == 0) {
         /* a table-less message (e.g. an empty one) behaves as if it held just "" */
         static const uint8_t empty[1];
-        if (!room((void **)&d->str, &d->capstr, 1, sizeof *d->str))
+        if (!sg_grow((void **)&d->str, &d->capstr, 1, sizeof *d->str, 16))
             return nomem(d);
         d->str[d->nstr++] = (span){empty, 0};
     }
@@ -545,7 +528,7 @@ static int on_function(dec *d, const sg_pb_field *f)
 
 static int push_line(dec *d, uint32_t loc)
 {
-    if (!room((void **)&d->lines, &d->caplines, d->nlines + 1, sizeof *d->lines))
+    if (!sg_grow((void **)&d->lines, &d->caplines, d->nlines + 1, sizeof *d->lines, 16))
         return nomem(d);
     d->lines[d->nlines++] = loc;
     return 0;
@@ -623,7 +606,7 @@ static int on_location(dec *d, const sg_pb_field *f)
             return -1;
     if (d->nlines == first && address_only(d, address) != 0)
         return -1;
-    if (!room((void **)&d->locs, &d->caplocs, d->nlocs + 1, sizeof *d->locs) ||
+    if (!sg_grow((void **)&d->locs, &d->caplocs, d->nlocs + 1, sizeof *d->locs, 16) ||
         !sg_map_put(&d->loc, id, d->nlocs))
         return nomem(d);
     d->locs[d->nlocs++] = (dloc){first, d->nlines - first};
@@ -709,7 +692,7 @@ static int push_location(dec *d, uint64_t id, size_t *depth)
     if (l->count > d->frame_budget)
         return corrupt(d, "the samples' stacks hold more frames than the file size allows");
     d->frame_budget -= l->count;
-    if (!room((void **)&d->stack, &d->capstack, *depth + l->count, sizeof *d->stack))
+    if (!sg_grow((void **)&d->stack, &d->capstack, *depth + l->count, sizeof *d->stack, 16))
         return nomem(d);
     memcpy(d->stack + *depth, d->lines + l->first, l->count * sizeof *d->stack);
     *depth += l->count;
