@@ -148,10 +148,7 @@ def cmd_run(argv):
         _fail(exc.args[1])
         return status or 1
     if opts.output and opts.output != "-":
-        meta = profile.to_dict()
-        procs = meta["processes"]
-        ok = sum(p["samples_ok"] for p in procs)
-        bad = sum(p["samples_failed"] for p in procs)
+        ok, bad = profile.sample_counts()
         rate = 100.0 * bad / (ok + bad) if ok + bad else 0.0
         _warn(f"wrote {opts.output} ({fmt}; {ok} samples, {rate:.2f}% errors)")
     return status

@@ -193,6 +193,18 @@ static PyObject *profile_set_attr(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *profile_sample_counts(PyObject *self, PyObject *unused)
+{
+    const sg_profile *p = ((sg_ext_profile *)self)->p;
+    const sg_process *pr = sg_profile_processes_c(p);
+    unsigned long long ok = 0, failed = 0;
+    for (size_t i = 0; i < sg_profile_nprocesses(p); i++) {
+        ok += pr[i].samples_ok;
+        failed += pr[i].samples_failed;
+    }
+    return Py_BuildValue("(KK)", ok, failed);
+}
+
 static PyObject *str_of(const sg_profile *p, uint32_t id)
 {
     return PyUnicode_DecodeUTF8(sg_profile_str(p, id), (Py_ssize_t)sg_profile_str_len(p, id),
@@ -357,6 +369,8 @@ static PyMethodDef profile_methods[] = {
      "encode(gzip=True) -> bytes"},
     {"merge", profile_merge, METH_O, "merge(other): add other's samples to this profile"},
     {"set_attr", profile_set_attr, METH_VARARGS, "set_attr(key, value)"},
+    {"sample_counts", profile_sample_counts, METH_NOARGS,
+     "sample_counts() -> (stacks read, stack reads that failed), over all processes"},
     {"to_dict", profile_to_dict, METH_NOARGS, "the whole model as plain data"},
     {NULL, NULL, 0, NULL},
 };

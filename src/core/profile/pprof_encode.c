@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../base/sg_buf.h"
+#include "../base/sg_grow.h"
 #include "../base/sg_file.h"
 #include "sg_gzip.h"
 #include "sg_pprof.h"
@@ -76,33 +77,19 @@ static uint64_t word(const enc *e, int w) { return (uint64_t)(e->nmodel + (size_
 
 static bool ids_room(enc *e, size_t n)
 {
-    if (n <= e->capids)
-        return true;
-    size_t cap = e->capids ? e->capids : 64;
-    while (cap < n)
-        cap *= 2;
-    uint64_t *v = realloc(e->ids, cap * sizeof *v);
-    if (!v) {
+    if (!sg_grow((void **)&e->ids, &e->capids, n, sizeof *e->ids, 64)) {
         e->oom = true;
         return false;
     }
-    e->ids = v;
-    e->capids = cap;
     return true;
 }
 
 /* Closes the comment whose text was just appended to e->ctext. */
 static void end_comment(enc *e)
 {
-    if (e->ncom + 2 > e->capcom) {
-        size_t cap = e->capcom ? e->capcom * 2 : 64;
-        size_t *v = realloc(e->coff, cap * sizeof *v);
-        if (!v) {
-            e->oom = true;
-            return;
-        }
-        e->coff = v;
-        e->capcom = cap;
+    if (!sg_grow((void **)&e->coff, &e->capcom, e->ncom + 2, sizeof *e->coff, 64)) {
+        e->oom = true;
+        return;
     }
     if (e->ncom == 0)
         e->coff[0] = 0;

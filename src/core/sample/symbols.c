@@ -29,6 +29,11 @@ typedef struct entry {
     bool root_skip;
 } entry;
 
+typedef struct pending {
+    size_t entry; /* index into entries */
+    unsigned char key[CODE_MAX_BYTES];
+} pending;
+
 struct sg_symbols {
     sg_reader *r;
     const sg_target *t;
@@ -42,11 +47,11 @@ struct sg_symbols {
     uint32_t key_width[KEY_FIELDS];
     uint32_t gen;
     uint64_t hits, misses;
-    /* scratch for batched validation */
+    /* scratch for batched validation: one region per code object checked */
     sg_iov *iov;
-    size_t *iov_entry;
-    unsigned char (*iov_buf)[CODE_MAX_BYTES];
     size_t iov_cap;
+    pending *pend;
+    size_t pend_cap;
     size_t key_lo, key_len;
 };
 
@@ -97,8 +102,7 @@ void sg_symbols_free(sg_symbols *s)
     free(s->entries);
     sg_map_free(&s->index);
     free(s->iov);
-    free(s->iov_entry);
-    free(s->iov_buf);
+    free(s->pend);
     free(s->root_skip_file);
     free(s);
 }
@@ -309,21 +313,9 @@ void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
 {
     if (++s->gen == 0)
         s->gen = 1;
-    if (s->iov_cap < n) {
-        size_t cap = n < 64 ? 64 : n;
-        sg_iov *iov = realloc(s->iov, cap * sizeof *iov);
-        if (iov)
-            s->iov = iov;
-        size_t *ie = realloc(s->iov_entry, cap * sizeof *ie);
-        if (ie)
-            s->iov_entry = ie;
-        void *ib = realloc(s->iov_buf, cap * sizeof *s->iov_buf);
-        if (ib)
-            s->iov_buf = ib;
-        if (!iov || !ie || !ib)
-            return;
-        s->iov_cap = cap;
-    }
+    if (!sg_grow((void **)&s->iov, &s->iov_cap, n, sizeof *s->iov, 64) ||
+        !sg_grow((void **)&s->pend, &s->pend_cap, n, sizeof *s->pend, 64))
+        return;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t *slot = sg_map_get(&s->index, frames[i].code);
@@ -333,35 +325,35 @@ void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
         if (e->validated == s->gen)
             continue;
         e->validated = s->gen; /* marks it queued; undone below if it fails */
-        s->iov[k] = (sg_iov){e->code + s->key_lo, s->iov_buf[k], s->key_len};
-        s->iov_entry[k] = *slot - 1;
+        s->pend[k].entry = *slot - 1;
+        s->iov[k] = (sg_iov){e->code + s->key_lo, s->pend[k].key, s->key_len};
         k++;
     }
     if (!k)
         return;
     size_t ok = sg_readv(s->r, s->iov, k);
-    /* Drop changed entries from the highest index down so swaps don't disturb the rest. */
-    size_t *stale = s->iov_entry;
+    /* Drop changed entries from the highest index down so swaps don't disturb the rest;
+     * the stale indexes are collected in place at the front of pend. */
     size_t nstale = 0;
     for (size_t j = 0; j < k; j++) {
-        entry *e = &s->entries[s->iov_entry[j]];
+        size_t idx = s->pend[j].entry;
         uint64_t key[KEY_FIELDS];
         bool same = false;
         if (j < ok) {
-            key_of(s, s->iov_buf[j], s->key_lo, key);
-            same = memcmp(key, e->key, sizeof key) == 0;
+            key_of(s, s->pend[j].key, s->key_lo, key);
+            same = memcmp(key, s->entries[idx].key, sizeof key) == 0;
         }
         if (!same)
-            stale[nstale++] = s->iov_entry[j];
+            s->pend[nstale++].entry = idx;
     }
     for (size_t i = 1; i < nstale; i++) { /* insertion sort, descending; nstale is tiny */
-        size_t v = stale[i], j = i;
-        for (; j > 0 && stale[j - 1] < v; j--)
-            stale[j] = stale[j - 1];
-        stale[j] = v;
+        size_t v = s->pend[i].entry, j = i;
+        for (; j > 0 && s->pend[j - 1].entry < v; j--)
+            s->pend[j].entry = s->pend[j - 1].entry;
+        s->pend[j].entry = v;
     }
     for (size_t i = 0; i < nstale; i++)
-        drop_entry(s, stale[i]);
+        drop_entry(s, s->pend[i].entry);
 }
 
 sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t *location)

@@ -10,6 +10,7 @@
 #include "sg_threadstat.h"
 
 typedef struct {
+    int64_t tid;
     int stat_fd;
     int syscall_fd;
     bool used;
@@ -78,6 +79,7 @@ static tfiles *slot_for(sg_threadstat *ts, int64_t tid)
         return NULL;
     }
     tfiles *f = &ts->slots[ts->n++];
+    f->tid = tid;
     f->stat_fd = fd;
     f->syscall_fd = -1;
     f->used = true;
@@ -154,21 +156,11 @@ void sg_threadstat_sweep(sg_threadstat *ts)
             continue;
         }
         close_slot(f);
-        /* Rebuild the index entry of the slot moved into i. */
+        sg_map_del(&ts->index, (uint64_t)f->tid);
         size_t last = ts->n - 1;
-        uint64_t k, v;
-        size_t pos = 0;
-        uint64_t dead_key = 0, last_key = 0;
-        while (sg_map_next(&ts->index, &pos, &k, &v)) {
-            if (v == i + 1)
-                dead_key = k;
-            if (v == last + 1)
-                last_key = k;
-        }
-        sg_map_del(&ts->index, dead_key);
-        if (i != last) {
+        if (i != last) { /* move the last slot into the hole */
             ts->slots[i] = ts->slots[last];
-            sg_map_put(&ts->index, last_key, i + 1);
+            sg_map_put(&ts->index, (uint64_t)ts->slots[i].tid, i + 1);
         }
         ts->n--;
     }
