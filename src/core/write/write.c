@@ -27,7 +27,25 @@ void sg_write_opts_init(sg_write_opts *o)
     o->context = 5;
 }
 
-const char *sg_write_formats(void) { return "text,tree,annotate,collapsed"; }
+/* Built from the table so that adding a writer is one line. */
+const char *sg_write_formats(void)
+{
+    static char names[512];
+    if (!names[0]) {
+        size_t at = 0;
+        for (size_t i = 0; i < SG_NWRITERS; i++) {
+            size_t len = strlen(writers[i].name);
+            if (at + len + 2 > sizeof names)
+                break;
+            if (at)
+                names[at++] = ',';
+            memcpy(names + at, writers[i].name, len);
+            at += len;
+            names[at] = '\0';
+        }
+    }
+    return names;
+}
 
 int sg_write(const sg_profile *p, const char *format, const sg_write_opts *o, sg_buf *out,
              sg_error *err)
