@@ -18,7 +18,7 @@ PYTHONS ?= $(shell for v in 3.9 3.10 3.11 3.12 3.13; do \
 DEMO_PYTHON ?= $(lastword $(PYTHONS))
 PYTEST_ARGS ?=
 
-.PHONY: all demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help
+.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help
 all: ctest
 
 help:
@@ -61,7 +61,11 @@ pytest-all:
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; \
 	echo "pytest passed on: $(PYTHONS)"
 
-test: ctest pytest-all
+# Debian packages the tests need (tools/apt-packages.txt).
+deps:
+	@tools/install-deps.sh
+
+test: deps ctest pytest-all
 
 demo: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 	@v=$(notdir $(subst python,,$(DEMO_PYTHON))); \
