@@ -15,6 +15,8 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
+spyglass attach [options] PID                  sample a running Python process
+spyglass dump [--json] PID                     print every thread's current stack, once
 spyglass report [options] FILE                 render a saved profile"""
 
 
@@ -169,7 +171,20 @@ def cmd_report(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report}
+def _lazy(module, func):
+    """A command implemented in its own module, imported only when used."""
+    def call(argv):
+        import importlib
+        return getattr(importlib.import_module(f"spyglass.{module}"), func)(argv)
+    return call
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "report": cmd_report,
+    "attach": _lazy("_cmd_attach", "cmd_attach"),
+    "dump": _lazy("_cmd_attach", "cmd_dump"),
+}
 
 
 def main(argv=None):

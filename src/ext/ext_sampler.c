@@ -116,6 +116,27 @@ static PyObject *sampler_prepare(PyObject *o, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *sampler_tick(PyObject *o, PyObject *unused)
+{
+    sampler_obj *self = (sampler_obj *)o;
+    sg_sampler *s = get(self);
+    if (!s)
+        return NULL;
+    if (atomic_load(&self->running)) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler.run() is running");
+        return NULL;
+    }
+    sg_error err;
+    sg_error_clear(&err);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = sg_sampler_tick(s, &err);
+    Py_END_ALLOW_THREADS
+    if (rc != 0)
+        return sg_ext_raise(sg_ext_state_of_type(Py_TYPE(o)), &err);
+    Py_RETURN_NONE;
+}
+
 static PyObject *sampler_stop(PyObject *o, PyObject *unused)
 {
     atomic_store(&((sampler_obj *)o)->stop, 1);
@@ -151,6 +172,8 @@ static PyMethodDef sampler_methods[] = {
      "run(): sample until stop(), the duration ends or the target exits (GIL released)."},
     {"prepare", sampler_prepare, METH_NOARGS,
      "prepare(): find the Python runtime now; raises Error if it cannot be profiled."},
+    {"tick", sampler_tick, METH_NOARGS,
+     "tick(): take one sample now (for dump); raises Error if the target cannot be read."},
     {"stop", sampler_stop, METH_NOARGS, "stop(): ask run() to return (thread-safe)."},
     {"profile", sampler_profile, METH_NOARGS, "profile() -> Profile: take the result."},
     {NULL, NULL, 0, NULL},

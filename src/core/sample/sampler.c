@@ -312,6 +312,22 @@ static int sample_once(sg_sampler *s, int64_t period_ns)
     return 1;
 }
 
+int sg_sampler_tick(sg_sampler *s, sg_error *err)
+{
+    if (!s->have_target && sg_sampler_prepare(s, err) != 0)
+        return -1;
+    int r = sample_once(s, (int64_t)(1e9 / s->cfg.rate_hz));
+    if (r < 0)
+        return sg_fail(err, SG_E_NO_PROCESS, 0, "process %d has ended", s->cfg.pid);
+    if (r == 0)
+        return sg_fail(err, SG_E_NOT_READY, 0,
+                       "process %d has not started its Python interpreter yet", s->cfg.pid);
+    sg_profile_meta *m = sg_profile_meta_of(s->profile);
+    m->ticks_taken++;
+    m->ticks_requested++;
+    return 0;
+}
+
 static double next_uniform(sg_sampler *s)
 {
     uint64_t x = s->rng;

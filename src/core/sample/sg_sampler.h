@@ -39,6 +39,11 @@ int sg_sampler_prepare(sg_sampler *s, sg_error *err);
  * SG_E_UNSUPPORTED for a Python version without a table, SG_E_PERMISSION, SG_E_NOMEM. */
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err);
 
+/* Takes one sample now, outside the loop (finding the runtime first if needed): what
+ * `spyglass dump` shows. SG_E_NO_PROCESS when the target is gone, SG_E_NOT_READY when it
+ * has no Python thread yet. */
+int sg_sampler_tick(sg_sampler *s, sg_error *err);
+
 /* The profile collected so far; the sampler keeps ownership until take. */
 const sg_profile *sg_sampler_profile(const sg_sampler *s);
 sg_profile *sg_sampler_take_profile(sg_sampler *s);
