@@ -9,7 +9,8 @@ import sys
 import threading
 
 from . import _core, _output
-from .cli import _add_output_options, _check_format, _fail, _Parser, _warn, DEFAULT_RATE
+from .cli import (DEFAULT_RATE, _add_output_options, _add_subprocess_option, _check_format,
+                  _fail, _Parser, _warn)
 
 F_ONCPU, F_GIL, F_GILWAIT, F_PARTIAL = 1, 2, 4, 8
 DUMP_ATTEMPTS = 5
@@ -51,6 +52,7 @@ def _attach_parser():
                    help=f"samples per second (default {DEFAULT_RATE})")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick (default); cpu: only threads on a CPU")
+    _add_subprocess_option(p)
     _add_output_options(p, "default: text to stderr")
     return p
 
@@ -90,7 +92,8 @@ def cmd_attach(argv):
     if problem:
         return _fail(problem)
     try:
-        sampler = _open_sampler(pid, rate=opts.rate, clock=opts.clock, duration=opts.duration)
+        sampler = _open_sampler(pid, rate=opts.rate, clock=opts.clock, duration=opts.duration,
+                                subprocesses=opts.subprocesses)
     except _core.Error as exc:
         return _fail(f"cannot attach to process {pid}: {exc.args[1]}")
 

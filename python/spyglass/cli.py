@@ -70,8 +70,15 @@ def _run_parser():
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick, with its state (default); "
                         "cpu: only threads running on a CPU")
+    _add_subprocess_option(p)
     _add_output_options(p, "default: text to stderr")
     return p
+
+
+def _add_subprocess_option(p):
+    p.add_argument("--subprocesses", action="store_true",
+                   help="also sample every descendant process that runs Python "
+                        "(multiprocessing, subprocess); reports get a section per process")
 
 
 def _report_parser():
@@ -137,7 +144,8 @@ def cmd_run(argv):
         if not os.path.isdir(parent):
             return _fail(f"cannot write '{opts.output}': directory {parent} does not exist")
 
-    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn)
+    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
+                               subprocesses=opts.subprocesses)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \
