@@ -4,6 +4,7 @@
  * jittered uniformly in [0.5, 1.5) periods so periodic code cannot alias with the
  * sampler (py-spy does the same, benfred/py-spy timer.rs). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,13 @@ struct sg_sampler {
     uint32_t *stack; /* scratch: location ids root first */
     size_t stack_cap;
     uint64_t rng;
+    /* Swapping the profile from another thread (spyglass top): the loop holds lock
+     * while a tick writes to the profile, so a swap waits for one tick at most. The
+     * current profile covers the time since part_start, with part_taken ticks. */
+    pthread_mutex_t lock;
+    int64_t part_start, part_start_wall;
+    uint64_t part_taken;
+    bool swapped;
 };
 
 static void read_exe(int pid, char *out, size_t len)
@@ -84,6 +92,7 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
         sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
         return NULL;
     }
+    pthread_mutex_init(&s->lock, NULL);
     s->cfg = *cfg;
     if (cfg->root_skip_file && !(s->root_skip_file = strdup(cfg->root_skip_file)))
         goto oom;
@@ -136,6 +145,7 @@ void sg_sampler_free(sg_sampler *s)
     sg_profile_free(s->profile);
     free(s->stack);
     free(s->root_skip_file);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -146,6 +156,40 @@ sg_profile *sg_sampler_take_profile(sg_sampler *s)
     sg_profile *p = s->profile;
     s->profile = NULL;
     return p;
+}
+
+/* Ends the current part at `end`: its meta covers only [part_start, end). */
+static void close_part(sg_sampler *s, int64_t end)
+{
+    sg_profile_meta *m = sg_profile_meta_of(s->profile);
+    int64_t d = s->part_start && end > s->part_start ? end - s->part_start : 0;
+    m->start_wall_ns = s->part_start_wall;
+    m->duration_ns = d;
+    m->ticks_taken = s->part_taken;
+    m->ticks_requested = (uint64_t)((double)d * s->cfg.rate_hz / 1e9 + 0.5);
+    m->interval_ns =
+        s->part_taken ? d / (int64_t)s->part_taken : (int64_t)(1e9 / s->cfg.rate_hz);
+}
+
+sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    sg_profile *old = s->profile, *fresh = NULL;
+    if (!old)
+        sg_fail(err, SG_E_ARG, 0, "the profile was already taken");
+    else if ((fresh = sg_profile_new_like(old, err)) != NULL) {
+        int64_t now = sg_now_ns();
+        close_part(s, now);
+        s->profile = fresh;
+        if (s->symbols)
+            sg_symbols_set_profile(s->symbols, fresh);
+        s->part_start = now;
+        s->part_start_wall = sg_wall_ns();
+        s->part_taken = 0;
+        s->swapped = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return fresh ? old : NULL;
 }
 
 const char *sg_sampler_python_version(const sg_sampler *s)
@@ -350,8 +394,13 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     const int64_t start = sg_now_ns();
     const int64_t deadline =
         s->cfg.duration_s > 0 ? start + (int64_t)(s->cfg.duration_s * 1e9) : INT64_MAX;
+    pthread_mutex_lock(&s->lock);
     sg_profile_meta *m = sg_profile_meta_of(s->profile);
     m->start_wall_ns = sg_wall_ns();
+    s->part_start = start;
+    s->part_start_wall = m->start_wall_ns;
+    s->part_taken = 0;
+    pthread_mutex_unlock(&s->lock);
     uint64_t ticks = 0, taken = 0;
     int64_t next = start, last_exe_check = start, last_discover = 0;
     int64_t sampling_since = 0, sampling_time = 0;
@@ -368,7 +417,9 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         if (!s->have_target) {
             if (now - last_discover >= DISCOVER_RETRY_NS) {
                 last_discover = now;
+                pthread_mutex_lock(&s->lock);
                 int d = try_discover(s, &last);
+                pthread_mutex_unlock(&s->lock);
                 if (d < 0) {
                     /* After an exec into something we cannot read, what was sampled
                      * before still stands. */
@@ -401,12 +452,16 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
                 continue;
             }
         }
+        pthread_mutex_lock(&s->lock);
         int r = sample_once(s, period);
+        if (r > 0) {
+            taken++;
+            s->part_taken++;
+        }
+        pthread_mutex_unlock(&s->lock);
         if (r < 0)
             break;
         ticks++;
-        if (r > 0)
-            taken++;
         if (ticks % SWEEP_TICKS == 0)
             sg_threadstat_sweep(s->threads);
 
@@ -419,6 +474,8 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         sleep_until(next);
     }
     int64_t end = sg_now_ns();
+    pthread_mutex_lock(&s->lock);
+    m = sg_profile_meta_of(s->profile); /* a swap may have replaced the profile */
     struct timespec cpu;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {
         char v[32];
@@ -431,6 +488,9 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     m->ticks_taken = taken;
     m->ticks_requested = (uint64_t)((double)sampling_time * s->cfg.rate_hz / 1e9 + 0.5);
     m->interval_ns = taken ? sampling_time / (int64_t)taken : period;
+    if (s->swapped)
+        close_part(s, end);
+    pthread_mutex_unlock(&s->lock);
     if (!s->have_target && taken == 0) {
         if (last.code == SG_E_UNSUPPORTED || last.code == SG_E_PERMISSION) {
             *err = last;
