@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import __version__, _core, _output, _run
+from . import __version__, _cmd_top, _core, _output, _run
 
 DEFAULT_RATE = 1000
 
@@ -15,7 +15,9 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
-spyglass report [options] FILE                 render a saved profile"""
+spyglass report [options] FILE                 render a saved profile
+spyglass top [options] PID                     a live view of a running program
+spyglass top [options] script.py | -m module | -- command [args...]"""
 
 
 def _warn(msg):
@@ -80,11 +82,12 @@ def _report_parser():
     return p
 
 
-def _split_run_argv(argv):
+def _split_run_argv(argv, extra_value_opts=()):
     """Splits `run` arguments into (our options, kind, target, target args): our options
-    stop at the script, at -m MODULE or at --; everything after belongs to the program."""
+    stop at the script, at -m MODULE or at --; everything after belongs to the program.
+    extra_value_opts: a command's own options that take a value."""
     value_opts = {"--rate", "--clock", "-o", "--output", "--format", "--threads",
-                  "--include", "--exclude"}
+                  "--include", "--exclude", *extra_value_opts}
     ours = []
     i = 0
     while i < len(argv):
@@ -169,7 +172,7 @@ def cmd_report(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report}
+COMMANDS = {"run": cmd_run, "report": cmd_report, "top": lambda argv: _cmd_top.main(argv)}
 
 
 def main(argv=None):
