@@ -96,10 +96,24 @@ static void test_swap_live(void)
     SG_CHECK(pid > 0);
     if (pid <= 0)
         return;
+    /* Until the exec is done the child is a copy of this test, whose memory map the
+     * exec replaces under the reader's first probe. */
+    char self_exe[4096] = "", child_exe[4096] = "", link[64];
+    readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
+    snprintf(link, sizeof link, "/proc/%d/exe", pid);
+    for (int i = 0; i < 500; i++) {
+        ssize_t n = readlink(link, child_exe, sizeof child_exe - 1);
+        child_exe[n > 0 ? n : 0] = '\0';
+        if (n > 0 && strcmp(child_exe, self_exe) != 0)
+            break;
+        sleep_ms(10);
+    }
     sg_sampler_config cfg = {.pid = pid, .rate_hz = 500, .wait_for_python = true};
     runner r = {0};
     r.s = sg_sampler_new(&cfg, &r.err);
     SG_CHECK(r.s != NULL);
+    if (!r.s)
+        fprintf(stderr, "    %s: %s\n", sg_code_name(r.err.code), r.err.msg);
     pthread_t th;
     if (!r.s || pthread_create(&th, NULL, run_thread, &r) != 0) {
         kill(pid, SIGKILL);
