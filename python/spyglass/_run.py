@@ -21,14 +21,14 @@ class RunError(Exception):
         self.status = status
 
 
-def _start_bootstrapped(kind, target, args):
+def _start_bootstrapped(kind, target, args, stdio):
     """Starts `python _bootstrap.py` and waits until its interpreter is up. Returns the
     Popen and the fd on which writing b"G" lets the program start."""
     ready_r, ready_w = os.pipe()
     go_r, go_w = os.pipe()
     cmd = [sys.executable, BOOTSTRAP, str(ready_w), str(go_r), kind, target] + list(args)
     try:
-        child = subprocess.Popen(cmd, pass_fds=(ready_w, go_r))
+        child = subprocess.Popen(cmd, pass_fds=(ready_w, go_r), **stdio)
     finally:
         os.close(ready_w)
         os.close(go_r)
@@ -41,9 +41,9 @@ def _start_bootstrapped(kind, target, args):
     return child, go_w
 
 
-def _start_command(command):
+def _start_command(command, stdio):
     try:
-        return subprocess.Popen(command)
+        return subprocess.Popen(command, **stdio)
     except FileNotFoundError:
         raise RunError(f"command not found: {command[0]}", 127) from None
     except PermissionError:
@@ -108,15 +108,65 @@ def describe_status(code):
     return 128 + signum, f"the program was killed by {name} ({signum})"
 
 
-def run(kind, target, args, rate, clock, warn, subprocesses=False):
-    """Runs and samples. kind is "script", "module" or "command". Returns
-    (profile or None, exit status). warn(msg) prints a one-line notice."""
+def stop_child(child, grace=GRACE_SECONDS):
+    """Asks the child to end (SIGINT, then SIGTERM) and kills it if it will not.
+    Returns its return code."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if child.poll() is not None:
+            break
+        try:
+            child.send_signal(sig)
+        except ProcessLookupError:
+            break
+        try:
+            return child.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    return child.wait()
+
+
+class Launched:
+    """A program started by spyglass and the sampler thread reading it (sampler and
+    thread are None when it cannot be profiled)."""
+
+    def __init__(self, child, sampler, thread):
+        self.child = child
+        self.sampler = sampler
+        self.thread = thread
+
+    def sampling(self):
+        """True while the sampler thread runs (it ends with the program, or earlier if
+        the program turned out not to be readable)."""
+        return self.thread is not None and self.thread.is_alive()
+
+    def stop_sampling(self, warn):
+        """Stops the sampler and returns the profile it holds (None if there is none).
+        Call once."""
+        thread, self.thread = self.thread, None
+        if thread is None:
+            return None
+        self.sampler.stop()
+        thread.join()
+        if thread.error is not None:
+            warn(f"the program could not be profiled: {thread.error.args[1]}")
+            return None
+        profile = self.sampler.profile()
+        if self.sampler.python_version:
+            profile.set_attr("python", self.sampler.python_version)
+        return profile
+
+
+def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False):
+    """Starts the program (kind "script", "module" or "command") with a sampler running
+    in a thread from its first line on. stdio: Popen's stdin/stdout/stderr arguments.
+    Raises RunError when the program cannot be started."""
+    stdio = dict(stdio or {})
     if kind == "command":
-        child = _start_command([target] + list(args))
+        child = _start_command([target] + list(args), stdio)
         go_w = None
         sampler_args = dict(wait_for_python=True)
     else:
-        child, go_w = _start_bootstrapped(kind, target, args)
+        child, go_w = _start_bootstrapped(kind, target, args, stdio)
         sampler_args = dict(root_skip_file=BOOTSTRAP)
 
     sampler = None
@@ -140,18 +190,11 @@ def run(kind, target, args, rate, clock, warn, subprocesses=False):
     if sampler is not None:
         thread = _SamplerThread(sampler)
         thread.start()
-    _forward_signals(child)
-    code, interrupted = _wait_child(child)
-    profile = None
-    if thread is not None:
-        sampler.stop()
-        thread.join()
-        if thread.error is not None:
-            warn(f"the program could not be profiled: {thread.error.args[1]}")
-        else:
-            profile = sampler.profile()
-            if sampler.python_version:
-                profile.set_attr("python", sampler.python_version)
+    return Launched(child, sampler, thread)
+
+
+def conclude(profile, code, interrupted, warn):
+    """Says how the program ended and returns spyglass's exit status."""
     status, how = describe_status(code)
     if how:
         warn(how + ("; the samples taken so far are reported" if profile else ""))
@@ -159,4 +202,14 @@ def run(kind, target, args, rate, clock, warn, subprocesses=False):
         warn("interrupted; the samples taken so far are reported")
     if profile is not None:
         profile.set_attr("exit_status", str(code))
-    return profile, status
+    return status
+
+
+def run(kind, target, args, rate, clock, warn, subprocesses=False):
+    """Runs and samples. kind is "script", "module" or "command". Returns
+    (profile or None, exit status). warn(msg) prints a one-line notice."""
+    launched = launch(kind, target, args, rate, clock, warn, subprocesses=subprocesses)
+    _forward_signals(launched.child)
+    code, interrupted = _wait_child(launched.child)
+    profile = launched.stop_sampling(warn)
+    return profile, conclude(profile, code, interrupted, warn)

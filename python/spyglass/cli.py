@@ -17,6 +17,8 @@ spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
 spyglass attach [options] PID                  sample a running Python process
 spyglass dump [--json] PID                     print every thread's current stack, once
+spyglass top [options] PID                     a live view of a running program
+spyglass top [options] script.py | -m module | -- command [args...]
 spyglass report [options] FILE                 render a saved profile"""
 
 
@@ -89,11 +91,12 @@ def _report_parser():
     return p
 
 
-def _split_run_argv(argv):
+def _split_run_argv(argv, extra_value_opts=()):
     """Splits `run` arguments into (our options, kind, target, target args): our options
-    stop at the script, at -m MODULE or at --; everything after belongs to the program."""
+    stop at the script, at -m MODULE or at --; everything after belongs to the program.
+    extra_value_opts: a command's own options that take a value."""
     value_opts = {"--rate", "--clock", "-o", "--output", "--format", "--threads",
-                  "--include", "--exclude"}
+                  "--include", "--exclude", *extra_value_opts}
     ours = []
     i = 0
     while i < len(argv):
@@ -192,6 +195,7 @@ COMMANDS = {
     "report": cmd_report,
     "attach": _lazy("_cmd_attach", "cmd_attach"),
     "dump": _lazy("_cmd_attach", "cmd_dump"),
+    "top": _lazy("_cmd_top", "main"),
 }
 
 

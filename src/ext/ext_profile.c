@@ -1,12 +1,32 @@
 /* spyglass._core.Profile: a handle on a C profile model. Rendering, filtering, saving
  * and the dict view used by the Python layer and the tests. */
 #include "../core/base/sg_buf.h"
+#include "../core/write/sg_rows.h"
 #include "../core/write/sg_write.h"
 #include "sg_ext.h"
 
 PyObject *sg_ext_profile_wrap(sg_ext_state *st, sg_profile *p)
 {
     sg_ext_profile *self = PyObject_New(sg_ext_profile, st->profile);
+    if (!self) {
+        sg_profile_free(p);
+        return NULL;
+    }
+    self->p = p;
+    return (PyObject *)self;
+}
+
+/* Profile(): an empty profile, to add interval profiles into (append). */
+static PyObject *profile_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    if (PyTuple_GET_SIZE(args) || (kw && PyDict_GET_SIZE(kw))) {
+        PyErr_SetString(PyExc_TypeError, "Profile() takes no arguments");
+        return NULL;
+    }
+    sg_profile *p = sg_profile_new();
+    if (!p)
+        return PyErr_NoMemory();
+    sg_ext_profile *self = PyObject_New(sg_ext_profile, type);
     if (!self) {
         sg_profile_free(p);
         return NULL;
@@ -183,6 +203,126 @@ static PyObject *profile_merge(PyObject *self, PyObject *other)
     Py_RETURN_NONE;
 }
 
+static PyObject *profile_append(PyObject *self, PyObject *other)
+{
+    if (!PyObject_TypeCheck(other, Py_TYPE(self))) {
+        PyErr_SetString(PyExc_TypeError, "append() takes a Profile");
+        return NULL;
+    }
+    if (other == self) {
+        PyErr_SetString(PyExc_ValueError, "cannot append a profile to itself");
+        return NULL;
+    }
+    sg_error err;
+    sg_error_clear(&err);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = sg_profile_append(((sg_ext_profile *)self)->p, ((sg_ext_profile *)other)->p, &err);
+    Py_END_ALLOW_THREADS
+    if (rc != 0)
+        return sg_ext_raise(state_of(self), &err);
+    Py_RETURN_NONE;
+}
+
+static PyObject *escaped_str(const sg_buf *b, size_t off)
+{
+    return PyUnicode_DecodeUTF8(b->data + off, (Py_ssize_t)strlen(b->data + off), "replace");
+}
+
+static PyObject *profile_top_rows(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"kind", "tid", "pid", "sort", "limit", "view", NULL};
+    const char *kind = "functions", *sort = "self", *view = "auto";
+    PyObject *tid_obj = Py_None;
+    unsigned int pid = 0;
+    Py_ssize_t limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|sOIsns", kwlist, &kind, &tid_obj, &pid, &sort,
+                                     &limit, &view))
+        return NULL;
+    sg_rows_query q = {0};
+    if (parse_view(view, &q.view) != 0)
+        return NULL;
+    if (!strcmp(kind, "functions"))
+        q.kind = SG_ROWS_FUNCTIONS;
+    else if (!strcmp(kind, "lines"))
+        q.kind = SG_ROWS_LINES;
+    else
+        return PyErr_Format(PyExc_ValueError, "unknown kind %s (functions or lines)", kind);
+    if (!strcmp(sort, "self"))
+        q.sort = SG_ROWS_BY_SELF;
+    else if (!strcmp(sort, "total"))
+        q.sort = SG_ROWS_BY_TOTAL;
+    else if (!strcmp(sort, "name"))
+        q.sort = SG_ROWS_BY_NAME;
+    else
+        return PyErr_Format(PyExc_ValueError, "unknown sort %s (self, total or name)", sort);
+    if (limit < 0)
+        return PyErr_Format(PyExc_ValueError, "limit must be >= 0");
+    q.limit = (size_t)limit;
+    if (tid_obj != Py_None) {
+        unsigned long long tid = PyLong_AsUnsignedLongLong(tid_obj);
+        if (PyErr_Occurred())
+            return NULL;
+        q.one_thread = true;
+        q.tid = tid;
+        q.pid = pid;
+    }
+    sg_rows r;
+    sg_error err;
+    sg_error_clear(&err);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = sg_rows_build(((sg_ext_profile *)self)->p, &q, &r, &err);
+    Py_END_ALLOW_THREADS
+    if (rc != 0)
+        return sg_ext_raise(state_of(self), &err);
+    PyObject *list = PyList_New((Py_ssize_t)r.n);
+    for (size_t i = 0; list && i < r.n; i++) {
+        const sg_row *w = &r.rows[i];
+        PyObject *t = Py_BuildValue("(NNiLL)", escaped_str(&r.text, w->name),
+                                    escaped_str(&r.text, w->file), (int)w->line,
+                                    (long long)w->self, (long long)w->total);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    long long grand = (long long)r.grand;
+    sg_rows_free(&r);
+    return list ? Py_BuildValue("(LN)", grand, list) : NULL;
+}
+
+static PyObject *profile_thread_states(PyObject *self, PyObject *unused)
+{
+    sg_thread_row *rows = NULL;
+    size_t n = 0;
+    sg_buf text;
+    sg_buf_init(&text);
+    sg_error err;
+    sg_error_clear(&err);
+    if (sg_rows_threads(((sg_ext_profile *)self)->p, &rows, &n, &text, &err) != 0) {
+        sg_buf_free(&text);
+        return sg_ext_raise(state_of(self), &err);
+    }
+    PyObject *list = PyList_New((Py_ssize_t)n);
+    for (size_t i = 0; list && i < n; i++) {
+        const sg_thread_row *w = &rows[i];
+        PyObject *t = Py_BuildValue("(IKNOLLLL)", (unsigned)w->pid, (unsigned long long)w->tid,
+                                    escaped_str(&text, w->name), w->is_main ? Py_True : Py_False,
+                                    (long long)w->samples, (long long)w->oncpu,
+                                    (long long)w->gil, (long long)w->gilwait);
+        if (!t) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, t);
+    }
+    free(rows);
+    sg_buf_free(&text);
+    return list;
+}
+
 static PyObject *profile_set_attr(PyObject *self, PyObject *args)
 {
     const char *k, *v;
@@ -247,6 +387,11 @@ static PyObject *meta_dict(const sg_profile *p)
         return NULL;
     }
     return d;
+}
+
+static PyObject *profile_meta(PyObject *self, PyObject *unused)
+{
+    return meta_dict(((sg_ext_profile *)self)->p);
 }
 
 /* The whole model as plain Python data: tables of functions, locations, nodes, tracks,
@@ -368,6 +513,16 @@ static PyMethodDef profile_methods[] = {
     {"encode", (PyCFunction)(void (*)(void))profile_encode, METH_VARARGS | METH_KEYWORDS,
      "encode(gzip=True) -> bytes"},
     {"merge", profile_merge, METH_O, "merge(other): add other's samples to this profile"},
+    {"append", profile_append, METH_O,
+     "append(other): add a following interval's samples and time (duration, ticks)"},
+    {"top_rows", (PyCFunction)(void (*)(void))profile_top_rows, METH_VARARGS | METH_KEYWORDS,
+     "top_rows(kind='functions'|'lines', tid=None, pid=0, sort='self'|'total'|'name', "
+     "limit=0, view='auto') -> (grand, [(name, file, line, self, total)]); names escaped "
+     "for a terminal"},
+    {"thread_states", profile_thread_states, METH_NOARGS,
+     "thread_states() -> [(pid, tid, name, is_main, samples, oncpu, gil, gilwait)] for "
+     "threads with samples, by pid and tid"},
+    {"meta", profile_meta, METH_NOARGS, "meta() -> dict: mode, clock, rate, duration, ticks"},
     {"set_attr", profile_set_attr, METH_VARARGS, "set_attr(key, value)"},
     {"sample_counts", profile_sample_counts, METH_NOARGS,
      "sample_counts() -> (stacks read, stack reads that failed), over all processes"},
@@ -376,6 +531,7 @@ static PyMethodDef profile_methods[] = {
 };
 
 static PyType_Slot profile_slots[] = {
+    {Py_tp_new, profile_new},
     {Py_tp_dealloc, profile_dealloc},
     {Py_tp_methods, profile_methods},
     {Py_tp_doc, "A profile (sampled or traced): render it, filter it, save it."},

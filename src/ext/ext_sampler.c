@@ -162,6 +162,23 @@ static PyObject *sampler_profile(PyObject *o, PyObject *unused)
     return sg_ext_profile_wrap(sg_ext_state_of_type(Py_TYPE(o)), p);
 }
 
+/* The profile since the start or the previous take, while sampling goes on. */
+static PyObject *sampler_take(PyObject *o, PyObject *unused)
+{
+    sg_sampler *s = get((sampler_obj *)o);
+    if (!s)
+        return NULL;
+    sg_error err;
+    sg_error_clear(&err);
+    sg_profile *p;
+    Py_BEGIN_ALLOW_THREADS
+    p = sg_sampler_swap_profile(s, &err);
+    Py_END_ALLOW_THREADS
+    if (!p)
+        return sg_ext_raise(sg_ext_state_of_type(Py_TYPE(o)), &err);
+    return sg_ext_profile_wrap(sg_ext_state_of_type(Py_TYPE(o)), p);
+}
+
 static PyObject *sampler_version(PyObject *o, void *unused)
 {
     sg_sampler *s = get((sampler_obj *)o);
@@ -177,6 +194,9 @@ static PyMethodDef sampler_methods[] = {
      "tick(): take one sample now (for dump); raises Error if the target cannot be read."},
     {"stop", sampler_stop, METH_NOARGS, "stop(): ask run() to return (thread-safe)."},
     {"profile", sampler_profile, METH_NOARGS, "profile() -> Profile: take the result."},
+    {"take", sampler_take, METH_NOARGS,
+     "take() -> Profile: the samples since the start or the previous take (its meta covers "
+     "that part only); sampling goes on into a fresh profile. Thread-safe."},
     {NULL, NULL, 0, NULL},
 };
 

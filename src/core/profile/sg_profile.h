@@ -143,6 +143,14 @@ const sg_record *sg_profile_records(const sg_profile *p);
  * used to merge processes and per-thread partial profiles. Metadata is not merged. */
 int sg_profile_merge(sg_profile *dst, const sg_profile *src, sg_error *err);
 
+/* Profiles of consecutive intervals (series.c). new_like: an empty profile with src's
+ * settings, attributes, strings, functions, locations, processes and tracks at the
+ * same ids (sampler counters at zero), so a producer's cached ids stay valid in it;
+ * NULL with err on failure. append: merges src into dst and adds src's time accounting
+ * (duration, ticks) to dst's; a blank dst first takes src's settings. */
+sg_profile *sg_profile_new_like(const sg_profile *src, sg_error *err);
+int sg_profile_append(sg_profile *dst, const sg_profile *src, sg_error *err);
+
 /* Filters, applied by every report command before writing. */
 typedef struct sg_filter {
     bool main_thread_only;  /* --threads main */

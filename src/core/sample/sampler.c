@@ -5,6 +5,7 @@
  * sampler (py-spy does the same, benfred/py-spy timer.rs). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,13 +59,21 @@ struct sg_sampler {
     sg_sampler_config cfg;
     char *root_skip_file;
     sg_profile *profile;
-    target *targets; /* [0] is cfg.pid */
+    target **targets; /* [0] is cfg.pid; each on the heap, since the walker and the
+                          symbol cache keep pointers into it */
     size_t ntargets;
     sg_walk_result res;
     uint32_t *stack; /* scratch: location ids root first */
     size_t stack_cap;
     uint64_t rng;
     int64_t last_child_scan;
+    /* Swapping the profile from another thread (spyglass top): the loop holds lock
+     * while a tick writes to the profile, so a swap waits for one tick at most. The
+     * current profile covers the time since part_start, with part_taken ticks. */
+    pthread_mutex_t lock;
+    int64_t part_start, part_start_wall;
+    uint64_t part_taken;
+    bool swapped;
 };
 
 static void read_exe(int pid, char *out, size_t len)
@@ -107,8 +116,7 @@ static void target_free(target *t)
     drop_target(t);
     sg_threadstat_free(t->threads);
     sg_reader_free(t->reader);
-    t->threads = NULL;
-    t->reader = NULL;
+    free(t);
 }
 
 /* Opens a process to sample. Returns -1 with err when it cannot be read. */
@@ -116,19 +124,22 @@ static int target_open(sg_sampler *s, int pid, sg_error *err)
 {
     if (s->ntargets >= MAX_TARGETS)
         return sg_fail(err, SG_E_ARG, 0, "more than %d processes to follow", MAX_TARGETS);
-    target *t = &s->targets[s->ntargets];
-    memset(t, 0, sizeof *t);
+    target *t = calloc(1, sizeof *t);
+    if (!t)
+        return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     t->pid = pid;
     t->process = SG_NONE;
     t->reader = sg_reader_remote_open(pid, err);
-    if (!t->reader)
+    if (!t->reader) {
+        free(t);
         return -1;
+    }
     t->threads = sg_threadstat_new(pid);
     if (!t->threads) {
         target_free(t);
         return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     }
-    s->ntargets++;
+    s->targets[s->ntargets++] = t;
     return 0;
 }
 
@@ -143,6 +154,7 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
         sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
         return NULL;
     }
+    pthread_mutex_init(&s->lock, NULL);
     s->cfg = *cfg;
     if (cfg->root_skip_file && !(s->root_skip_file = strdup(cfg->root_skip_file)))
         goto oom;
@@ -165,8 +177,8 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     m->clock = cfg->clock;
     m->rate_hz = cfg->rate_hz;
     /* The program itself is always in the profile, even if it never runs Python. */
-    s->targets[0].process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
-    if (s->targets[0].process == SG_NONE)
+    s->targets[0]->process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
+    if (s->targets[0]->process == SG_NONE)
         goto oom;
     return s;
 oom:
@@ -180,12 +192,13 @@ void sg_sampler_free(sg_sampler *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->ntargets; i++)
-        target_free(&s->targets[i]);
+        target_free(s->targets[i]);
     free(s->targets);
     sg_walk_result_free(&s->res);
     sg_profile_free(s->profile);
     free(s->stack);
     free(s->root_skip_file);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 
@@ -198,9 +211,44 @@ sg_profile *sg_sampler_take_profile(sg_sampler *s)
     return p;
 }
 
+/* Ends the current part at `end`: its meta covers only [part_start, end). */
+static void close_part(sg_sampler *s, int64_t end)
+{
+    sg_profile_meta *m = sg_profile_meta_of(s->profile);
+    int64_t d = s->part_start && end > s->part_start ? end - s->part_start : 0;
+    m->start_wall_ns = s->part_start_wall;
+    m->duration_ns = d;
+    m->ticks_taken = s->part_taken;
+    m->ticks_requested = (uint64_t)((double)d * s->cfg.rate_hz / 1e9 + 0.5);
+    m->interval_ns =
+        s->part_taken ? d / (int64_t)s->part_taken : (int64_t)(1e9 / s->cfg.rate_hz);
+}
+
+sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    sg_profile *old = s->profile, *fresh = NULL;
+    if (!old)
+        sg_fail(err, SG_E_ARG, 0, "the profile was already taken");
+    else if ((fresh = sg_profile_new_like(old, err)) != NULL) {
+        int64_t now = sg_now_ns();
+        close_part(s, now);
+        s->profile = fresh;
+        for (size_t i = 0; i < s->ntargets; i++)
+            if (s->targets[i]->symbols)
+                sg_symbols_set_profile(s->targets[i]->symbols, fresh);
+        s->part_start = now;
+        s->part_start_wall = sg_wall_ns();
+        s->part_taken = 0;
+        s->swapped = true;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return fresh ? old : NULL;
+}
+
 const char *sg_sampler_python_version(const sg_sampler *s)
 {
-    return s->targets[0].have_target ? s->targets[0].target.version : "";
+    return s->targets[0]->have_target ? s->targets[0]->target.version : "";
 }
 
 size_t sg_sampler_nprocesses(const sg_sampler *s)
@@ -236,7 +284,7 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
     if (!t->walker)
         return -1;
     t->symbols = sg_symbols_new(t->reader, &t->target, s->profile,
-                                t == &s->targets[0] ? s->root_skip_file : NULL, err);
+                                t == s->targets[0] ? s->root_skip_file : NULL, err);
     if (!t->symbols) {
         drop_target(t);
         return -1;
@@ -254,9 +302,9 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
 
 int sg_sampler_prepare(sg_sampler *s, sg_error *err)
 {
-    if (s->targets[0].have_target)
+    if (s->targets[0]->have_target)
         return 0;
-    int d = try_discover(s, &s->targets[0], s->cfg.wait_for_python, err);
+    int d = try_discover(s, s->targets[0], s->cfg.wait_for_python, err);
     if (d > 0)
         return 0;
     return -1; /* err was filled by try_discover, transient or not */
@@ -373,7 +421,7 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
 
 int sg_sampler_tick(sg_sampler *s, sg_error *err)
 {
-    target *t = &s->targets[0];
+    target *t = s->targets[0];
     if (!t->have_target && sg_sampler_prepare(s, err) != 0)
         return -1;
     int r = sample_target(s, t, (int64_t)(1e9 / s->cfg.rate_hz));
@@ -448,7 +496,7 @@ static void exec_identity(int pid, char *out, size_t len)
 
 static void remove_target(sg_sampler *s, size_t i)
 {
-    target_free(&s->targets[i]);
+    target_free(s->targets[i]);
     s->targets[i] = s->targets[--s->ntargets];
 }
 
@@ -457,11 +505,11 @@ static void scan_children(sg_sampler *s)
 {
     int kids[512];
     for (size_t i = 0; i < s->ntargets && s->ntargets < MAX_TARGETS; i++) {
-        size_t n = sg_children_of(s->targets[i].pid, kids, sizeof kids / sizeof kids[0]);
+        size_t n = sg_children_of(s->targets[i]->pid, kids, sizeof kids / sizeof kids[0]);
         for (size_t k = 0; k < n && s->ntargets < MAX_TARGETS; k++) {
             bool known = false;
             for (size_t j = 0; j < s->ntargets && !known; j++)
-                known = s->targets[j].pid == kids[k];
+                known = s->targets[j]->pid == kids[k];
             sg_error err;
             if (!known)
                 target_open(s, kids[k], &err); /* one we may not read is not followed */
@@ -498,7 +546,8 @@ static bool step_child(sg_sampler *s, target *t, int64_t now, int64_t period)
         if (d <= 0) {
             /* Not Python (yet): keep looking while the image is new, then only after
              * its next exec. */
-            t->not_python = d < 0 || now - t->image_since > NOT_PYTHON_AFTER_NS;
+            t->not_python = d < 0 || (err.code == SG_E_NOT_PYTHON &&
+                                      now - t->image_since > NOT_PYTHON_AFTER_NS);
             return true;
         }
         exec_identity(t->pid, t->exe, sizeof t->exe);
@@ -513,9 +562,14 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     const int64_t start = sg_now_ns();
     const int64_t deadline =
         s->cfg.duration_s > 0 ? start + (int64_t)(s->cfg.duration_s * 1e9) : INT64_MAX;
+    pthread_mutex_lock(&s->lock);
     sg_profile_meta *m = sg_profile_meta_of(s->profile);
     m->start_wall_ns = sg_wall_ns();
-    target *root = &s->targets[0];
+    s->part_start = start;
+    s->part_start_wall = m->start_wall_ns;
+    s->part_taken = 0;
+    pthread_mutex_unlock(&s->lock);
+    target *root = s->targets[0];
     uint64_t ticks = 0, taken = 0;
     int64_t next = start, last_discover = 0;
     int64_t sampling_since = 0, sampling_time = 0;
@@ -535,7 +589,9 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         if (!root->have_target) {
             if (now - last_discover >= DISCOVER_RETRY_NS) {
                 last_discover = now;
+                pthread_mutex_lock(&s->lock);
                 int d = try_discover(s, root, s->cfg.wait_for_python, &last);
+                pthread_mutex_unlock(&s->lock);
                 if (d < 0) {
                     /* After an exec into something we cannot read, what was sampled
                      * before still stands. */
@@ -570,25 +626,29 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
                 continue;
             }
         }
+        pthread_mutex_lock(&s->lock);
         if (s->cfg.follow_children && now - s->last_child_scan >= CHILD_SCAN_NS) {
             s->last_child_scan = now;
             scan_children(s);
         }
         int r = sample_target(s, root, period);
-        if (r < 0)
-            break;
-        for (size_t i = 1; i < s->ntargets;) {
-            if (step_child(s, &s->targets[i], now, period))
+        if (r > 0) {
+            taken++;
+            s->part_taken++;
+        }
+        for (size_t i = 1; r >= 0 && i < s->ntargets;) {
+            if (step_child(s, s->targets[i], now, period))
                 i++;
             else
                 remove_target(s, i);
         }
+        pthread_mutex_unlock(&s->lock);
+        if (r < 0)
+            break;
         ticks++;
-        if (r > 0)
-            taken++;
         if (ticks % SWEEP_TICKS == 0)
             for (size_t i = 0; i < s->ntargets; i++)
-                sg_threadstat_sweep(s->targets[i].threads);
+                sg_threadstat_sweep(s->targets[i]->threads);
 
         next += (int64_t)((double)period * (0.5 + next_uniform(s)));
         now = sg_now_ns();
@@ -599,6 +659,8 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         sleep_until(next);
     }
     int64_t end = sg_now_ns();
+    pthread_mutex_lock(&s->lock);
+    m = sg_profile_meta_of(s->profile); /* a swap may have replaced the profile */
     struct timespec cpu;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {
         char v[32];
@@ -611,6 +673,9 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     m->ticks_taken = taken;
     m->ticks_requested = (uint64_t)((double)sampling_time * s->cfg.rate_hz / 1e9 + 0.5);
     m->interval_ns = taken ? sampling_time / (int64_t)taken : period;
+    if (s->swapped)
+        close_part(s, end);
+    pthread_mutex_unlock(&s->lock);
     if (!root->have_target && taken == 0) {
         if (last.code == SG_E_UNSUPPORTED || last.code == SG_E_PERMISSION) {
             *err = last;

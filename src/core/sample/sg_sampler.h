@@ -53,6 +53,14 @@ sg_profile *sg_sampler_take_profile(sg_sampler *s);
 /* How many processes were sampled (the target and the descendants that ran Python). */
 size_t sg_sampler_nprocesses(const sg_sampler *s);
 
+/* Hands over the profile collected since the start or the previous swap and goes on
+ * sampling into a fresh one (same strings, functions and threads, no samples). Safe
+ * to call from any thread while run() samples: it waits for the current tick at most.
+ * The returned profile (the caller owns it) has the meta of its part only: start,
+ * duration, ticks. Once a swap happened, the profile left at the end of run() also
+ * covers only the time since the last swap. NULL with err when memory runs out. */
+sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err);
+
 /* The target's Python version once discovered, "" before. */
 const char *sg_sampler_python_version(const sg_sampler *s);
 

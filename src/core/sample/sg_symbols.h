@@ -37,6 +37,10 @@ typedef enum {
 /* Resolves one frame to a location id of the model. */
 sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t *location);
 
+/* Points the cache at another profile holding the same strings, functions and
+ * locations at the same ids (sg_profile_new_like of the previous one). */
+void sg_symbols_set_profile(sg_symbols *s, sg_profile *p);
+
 /* Cache statistics, for the benchmark. */
 void sg_symbols_stats(const sg_symbols *s, uint64_t *hits, uint64_t *misses, size_t *entries);
 

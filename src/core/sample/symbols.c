@@ -383,6 +383,8 @@ sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t 
     return e->root_skip ? SG_SYM_ROOT_SKIP : SG_SYM_OK;
 }
 
+void sg_symbols_set_profile(sg_symbols *s, sg_profile *p) { s->p = p; }
+
 void sg_symbols_stats(const sg_symbols *s, uint64_t *hits, uint64_t *misses, size_t *entries)
 {
     *hits = s->hits;
