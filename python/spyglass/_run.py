@@ -108,9 +108,10 @@ def describe_status(code):
     return 128 + signum, f"the program was killed by {name} ({signum})"
 
 
-def run(kind, target, args, rate, clock, warn):
+def run(kind, target, args, rate, clock, warn, timeline=False):
     """Runs and samples. kind is "script", "module" or "command". Returns
-    (profile or None, exit status). warn(msg) prints a one-line notice."""
+    (profile or None, exit status). warn(msg) prints a one-line notice. timeline keeps
+    every sample's time (memory grows with run length)."""
     if kind == "command":
         child = _start_command([target] + list(args))
         go_w = None
@@ -121,7 +122,8 @@ def run(kind, target, args, rate, clock, warn):
 
     sampler = None
     try:
-        sampler = _core.Sampler(child.pid, rate=rate, clock=clock, **sampler_args)
+        sampler = _core.Sampler(child.pid, rate=rate, clock=clock, timeline=timeline,
+                                **sampler_args)
         if go_w is not None:
             sampler.prepare()
     except _core.Error as exc:

@@ -68,6 +68,10 @@ def _run_parser():
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick, with its state (default); "
                         "cpu: only threads running on a CPU")
+    p.add_argument("--timeline", action="store_true",
+                   help="also keep every sample's time, in order, for the speedscope and "
+                        "chrome formats (memory then grows with run length: 16 bytes per "
+                        "sample and thread)")
     _add_output_options(p, "default: text to stderr")
     return p
 
@@ -135,7 +139,8 @@ def cmd_run(argv):
         if not os.path.isdir(parent):
             return _fail(f"cannot write '{opts.output}': directory {parent} does not exist")
 
-    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn)
+    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
+                               timeline=opts.timeline)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \

@@ -351,6 +351,18 @@ static PyObject *profile_to_dict(PyObject *self, PyObject *unused)
         }
         Py_DECREF(t);
     }
+    /* the timeline: (record index, time in ns) per sample, in the order taken */
+    const sg_tl_event *ev = sg_profile_timeline(p);
+    if (set_item(d, "timeline", l = PyList_New(0)))
+        goto fail;
+    for (size_t i = 0; i < sg_profile_timeline_len(p); i++) {
+        PyObject *t = Py_BuildValue("(IL)", ev[i].record, (long long)ev[i].t_ns);
+        if (!t || PyList_Append(l, t)) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+        Py_DECREF(t);
+    }
     return d;
 fail:
     Py_DECREF(d);

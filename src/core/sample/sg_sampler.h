@@ -20,6 +20,8 @@ typedef struct sg_sampler_config {
     bool wait_for_python; /* the target may not be Python yet (a shell that execs python,
                              an interpreter still starting): keep looking until it is */
     const char *root_skip_file; /* frames of this file are dropped from stack roots */
+    bool timeline;        /* also record every sample's time, in order (memory grows with
+                             run length: 16 bytes per sample and thread) */
 } sg_sampler_config;
 
 typedef struct sg_sampler sg_sampler;
