@@ -17,6 +17,8 @@ PYTHONS ?= $(shell for v in 3.9 3.10 3.11 3.12 3.13; do \
 	[ -n "$$p" ] && [ -x "$$p/bin/python$$v" ] && echo "$$p/bin/python$$v"; done)
 DEMO_PYTHON ?= $(lastword $(PYTHONS))
 PYTEST_ARGS ?=
+# What the format round-trip tests load our files with (tests/py/test_formats.py).
+TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
 .PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help
 all: ctest
@@ -38,14 +40,14 @@ ctest-san:
 	$(MAKE) ctest BUILD=build/san CFLAGS="-O1" EXTRA_CFLAGS="$(SAN_FLAGS)"
 
 # A virtualenv per interpreter with pytest and spyglass installed from this tree.
-$(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wildcard python/spyglass/*.py) setup.py pyproject.toml
+$(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wildcard python/spyglass/*.py) setup.py pyproject.toml Makefile
 	@py=$$(for p in $(PYTHONS); do case "$$p" in *python$*) echo $$p;; esac; done); \
 	if [ -z "$$py" ]; then py=python$*; fi; \
 	echo "== building spyglass for $$py"; \
 	rm -rf $(BUILD)/venv/$*; \
 	$$py -m venv $(BUILD)/venv/$* && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
-	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest $(TEST_PIP_PACKAGES) && \
 	SPYGLASS_STRICT=1 $(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
 	touch $@
 

@@ -40,9 +40,14 @@ def _add_output_options(p, default_format_help):
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE instead of the terminal; without --format the suffix "
                         "decides: .pb.gz/.spyglass = the profile itself, .txt = text, "
-                        ".collapsed/.folded = collapsed stacks")
+                        ".collapsed/.folded = collapsed stacks, .callgrind or callgrind.out.* "
+                        "= callgrind, .prof/.pstats = pstats, .speedscope.json = speedscope, "
+                        ".trace.json = chrome")
     p.add_argument("--format", metavar="FORMAT",
-                   help=f"text, tree, annotate, collapsed, pprof ({default_format_help})")
+                   help=f"{', '.join(_output.known_formats())} ({default_format_help})")
+    p.add_argument("--zipfile", metavar="FILE",
+                   help="also write FILE, a zip of the callgrind profile with relative paths "
+                        "and the profiled source files, to open on another machine")
     p.add_argument("--threads", choices=("all", "main"), default="all",
                    help="report all threads (default) or only the main thread")
     p.add_argument("--exclude-syspath", action="store_true",
@@ -53,7 +58,8 @@ def _add_output_options(p, default_format_help):
     p.add_argument("--exclude", action="append", metavar="GLOB",
                    help="drop frames whose file path matches GLOB (repeatable)")
     p.add_argument("--per-thread", action="store_true",
-                   help="collapsed: start every stack with a 'thread NAME (TID)' frame")
+                   help="collapsed: start every stack with a 'thread NAME (TID)' frame; "
+                        "callgrind: one part per thread")
 
 
 def _run_parser():
@@ -88,7 +94,7 @@ def _split_run_argv(argv):
     """Splits `run` arguments into (our options, kind, target, target args): our options
     stop at the script, at -m MODULE or at --; everything after belongs to the program."""
     value_opts = {"--rate", "--clock", "-o", "--output", "--format", "--threads",
-                  "--include", "--exclude"}
+                  "--include", "--exclude", "--zipfile"}
     ours = []
     i = 0
     while i < len(argv):
@@ -134,10 +140,11 @@ def cmd_run(argv):
     if kind == "script" and os.path.isdir(target) and not os.path.exists(
             os.path.join(target, "__main__.py")):
         return _fail(f"cannot run '{target}': a directory without __main__.py")
-    if opts.output and opts.output != "-":
-        parent = os.path.dirname(os.path.abspath(opts.output))
-        if not os.path.isdir(parent):
-            return _fail(f"cannot write '{opts.output}': directory {parent} does not exist")
+    for out in (opts.output, opts.zipfile):
+        if out and out != "-":
+            parent = os.path.dirname(os.path.abspath(out))
+            if not os.path.isdir(parent):
+                return _fail(f"cannot write '{out}': directory {parent} does not exist")
 
     profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
                                timeline=opts.timeline)

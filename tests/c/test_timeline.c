@@ -130,8 +130,28 @@ static void test_hostile(void)
     sg_profile_free(p);
 }
 
+static void test_name_like_timeline(void)
+{
+    /* a function of the profiled program named like the timeline string */
+    sg_profile *p = sg_profile_new();
+    uint32_t t = sg_profile_track(p, sg_profile_process(p, 1), 1);
+    uint32_t n = sg_profile_child(p, SG_ROOT, L(p, "spyglass:timeline=*", "/a.py", 1));
+    int64_t one[SG_MAX_VALUES] = {1};
+    sg_profile_add(p, t, n, 0, one);
+    void *data;
+    size_t len;
+    sg_error err;
+    SG_CHECK_EQ_INT(sg_profile_encode(p, true, &data, &len, &err), 0);
+    sg_profile *q = sg_profile_decode(data, len, &err);
+    SG_CHECK(q != NULL && sg_profile_timeline_len(q) == 0);
+    sg_profile_free(q);
+    free(data);
+    sg_profile_free(p);
+}
+
 int main(void)
 {
+    SG_RUN(test_name_like_timeline);
     SG_RUN(test_roundtrip);
     SG_RUN(test_hostile);
     SG_TEST_MAIN_END();

@@ -185,6 +185,15 @@ static int scan_top(dec *d)
     }
     if (d->str[0].len != 0)
         return corrupt(d, "the string table does not start with the empty string");
+    static const char tl[] = SG_PP_COMMENT_PREFIX SG_PP_TIMELINE_KEY "=";
+    /* Only the last entry can be the timeline: in our files the entries before it are
+     * the model's strings, the label words and the comments, none of which may be
+     * taken for it (a function of the profiled program could have such a name). */
+    span last = d->str[d->nstr - 1];
+    if (d->nstr > 1 && last.len >= sizeof tl - 1 && memcmp(last.p, tl, sizeof tl - 1) == 0) {
+        d->has_timeline = true;
+        d->timeline = (span){last.p + sizeof tl - 1, last.len - (sizeof tl - 1)};
+    }
     d->sid = malloc(d->nstr * sizeof *d->sid);
     if (!d->sid)
         return nomem(d);
@@ -371,9 +380,6 @@ static int meta_comment(dec *d, span key, const uint8_t *v, size_t vn)
         if (vn > 0 && *end == '\0' && errno == 0 && isfinite(r) && r >= 0)
             m->rate_hz = r;
         free(s);
-    } else if (span_is(key, SG_PP_TIMELINE_KEY) && !d->has_timeline) {
-        d->has_timeline = true;
-        d->timeline = (span){v, vn};
     } else if (span_is(key, "ticks_requested") && parse_u64(v, vn, &num)) {
         m->ticks_requested = num;
     } else if (span_is(key, "ticks_taken") && parse_u64(v, vn, &num)) {

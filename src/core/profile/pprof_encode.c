@@ -66,6 +66,7 @@ typedef struct enc {
     sg_buf msg;     /* one Sample/Location/Function being built */
     sg_buf sub;     /* one Label/Line/ValueType being built */
     sg_buf ctext;   /* comment texts, back to back */
+    sg_buf tltext;  /* the timeline string, if any */
     size_t *coff;   /* start of comment i in ctext; coff[i+1] its end */
     size_t ncom, capcom;
     uint64_t *ids;  /* scratch for packed fields */
@@ -223,14 +224,14 @@ static size_t varint_to(uint8_t *o, uint64_t v)
     return n;
 }
 
-/* The timeline comment (format in sg_pprof.h), base64 written in chunks of 3 bytes. */
+/* The timeline string (format in sg_pprof.h), base64 written in chunks of 3 bytes. */
 static void add_timeline(enc *e)
 {
     size_t n = sg_profile_timeline_len(e->p);
     if (!n || !e->rec_sample)
         return;
     const sg_tl_event *ev = sg_profile_timeline(e->p);
-    sg_buf_printf(&e->ctext, "%s%s=", SG_PP_COMMENT_PREFIX, SG_PP_TIMELINE_KEY);
+    sg_buf_printf(&e->tltext, "%s%s=", SG_PP_COMMENT_PREFIX, SG_PP_TIMELINE_KEY);
     uint8_t pend[3 + 20 + 10];
     size_t np = 0;
     int64_t prev = 0;
@@ -244,12 +245,11 @@ static void add_timeline(enc *e)
         np += varint_to(pend + np, s);
         np += varint_to(pend + np, (d << 1) ^ (uint64_t)((int64_t)d >> 63));
         size_t whole = np / 3 * 3;
-        b64_put(&e->ctext, pend, whole);
+        b64_put(&e->tltext, pend, whole);
         memmove(pend, pend + whole, np - whole);
         np -= whole;
     }
-    b64_put(&e->ctext, pend, np);
-    end_comment(e);
+    b64_put(&e->tltext, pend, np);
 }
 
 static bool put_sample_msg(enc *e, const sg_record *r)
@@ -335,6 +335,8 @@ static void put_tables(enc *e)
     for (size_t i = 0; i < e->ncom; i++)
         sg_pb_put_bytes(&e->out, SG_PP_STRING_TABLE, e->ctext.data + e->coff[i],
                         e->coff[i + 1] - e->coff[i]);
+    if (e->tltext.len) /* the last entry, referenced by nothing (see sg_pprof.h) */
+        sg_pb_put_bytes(&e->out, SG_PP_STRING_TABLE, e->tltext.data, e->tltext.len);
 }
 
 static void enc_free(enc *e)
@@ -343,6 +345,7 @@ static void enc_free(enc *e)
     sg_buf_free(&e->msg);
     sg_buf_free(&e->sub);
     sg_buf_free(&e->ctext);
+    sg_buf_free(&e->tltext);
     free(e->coff);
     free(e->ids);
     free(e->rec_sample);
@@ -363,6 +366,7 @@ int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_le
     sg_buf_init(&e.msg);
     sg_buf_init(&e.sub);
     sg_buf_init(&e.ctext);
+    sg_buf_init(&e.tltext);
     const sg_profile_meta *m = sg_profile_meta_get(p);
 
     uint32_t nv = m->n_values <= SG_MAX_VALUES ? m->n_values : SG_MAX_VALUES;
@@ -396,7 +400,7 @@ int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_le
         sg_pb_put_uint(&e.out, SG_PP_DEFAULT_SAMPLE_TYPE, m->value_type[0]);
 
     if (e.oom || sg_buf_failed(&e.out) || sg_buf_failed(&e.msg) || sg_buf_failed(&e.sub) ||
-        sg_buf_failed(&e.ctext)) {
+        sg_buf_failed(&e.ctext) || sg_buf_failed(&e.tltext)) {
         enc_free(&e);
         return sg_fail(err, SG_E_NOMEM, 0, "encoding the profile");
     }
