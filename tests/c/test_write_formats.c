@@ -152,6 +152,17 @@ static void test_callgrind_sampled(void)
                        "calls=50 6\n"
                        "21 50\n"
                        "\n"
+                       "fl=(3) [spyglass]\n"
+                       "fn=(6) [root]\n"
+                       "cfi=(1)\n"
+                       "cfn=(1)\n"
+                       "calls=100 1\n"
+                       "0 100\n"
+                       "cfi=(1)\n"
+                       "cfn=(5)\n"
+                       "calls=50 20\n"
+                       "0 50\n"
+                       "\n"
                        "totals: 150\n");
     free(s);
     /* one part per thread */
@@ -209,6 +220,13 @@ static void test_callgrind_traced(void)
                        "fl=(2)\n"
                        "fn=(3)\n"
                        "0 500\n"
+                       "\n"
+                       "fl=(3) [spyglass]\n"
+                       "fn=(5) [root]\n"
+                       "cfi=(1)\n"
+                       "cfn=(1)\n"
+                       "calls=1 1\n"
+                       "0 10500\n"
                        "\n"
                        "totals: 10500\n");
     free(s);

@@ -9,6 +9,12 @@
  * sampled profiles N is the number of samples with that call on the stack: sampling
  * cannot count calls.
  *
+ * Every part has a synthetic function "[root]" that calls the stacks' outermost
+ * frames. callgrind_annotate takes a called function's inclusive cost from its
+ * incoming calls only, so without it a function that is sometimes the outermost frame
+ * (an import run by the interpreter's start-up, a thread's entry) and sometimes called
+ * would lose its outermost stacks; "[root]" also gives KCachegrind one entry point.
+ *
  * Threads: callgrind_annotate reads one part per file (its manual says so), so by
  * default every thread goes into one part; with per_thread each thread is a part of
  * its own ("part:", "thread:" headers), which KCachegrind offers to select.
@@ -39,6 +45,8 @@ typedef struct cg {
     uint32_t *fl_id; /* string id -> compressed file id (0 = not yet) */
     uint32_t *fn_id; /* function id -> compressed name id */
     uint32_t nfl, nfn;
+    uint32_t root; /* the synthetic "[root]": one past the last function id */
+    uint32_t root_fl; /* its compressed file id, 0 until written */
     cg_entry *e;
     size_t ne, cape;
 } cg;
@@ -77,6 +85,22 @@ static void put_file(cg *g, const char *spec, uint32_t file)
         s = "<unknown>", len = 9;
     put_name(g, s, len);
     sg_buf_putc(g->out, '\n');
+}
+
+static void put_root(cg *g)
+{
+    if (g->root_fl) {
+        sg_buf_printf(g->out, "fl=(%" PRIu32 ")\n", g->root_fl);
+    } else {
+        g->root_fl = ++g->nfl;
+        sg_buf_printf(g->out, "fl=(%" PRIu32 ") [spyglass]\n", g->root_fl);
+    }
+    if (g->fn_id[g->root]) {
+        sg_buf_printf(g->out, "fn=(%" PRIu32 ")\n", g->fn_id[g->root]);
+    } else {
+        g->fn_id[g->root] = ++g->nfn;
+        sg_buf_printf(g->out, "fn=(%" PRIu32 ") [root]\n", g->fn_id[g->root]);
+    }
 }
 
 static void put_fn(cg *g, const char *spec, uint32_t f)
@@ -124,11 +148,12 @@ static int collect(cg *g, uint32_t track, int64_t *grand, int64_t *lines)
         if (k.self[n] && !push(g, (cg_entry){k.func[n], 0, l->line, 0, 0, k.self[n]}))
             goto out;
         uint32_t parent = nodes[n].parent;
-        if (parent == SG_ROOT || (!k.total[n] && !k.calls[n]))
+        if (!k.total[n] && !k.calls[n])
             continue;
         int64_t cost = k.primitive[n] ? k.total[n] : 0;
-        if (!push(g, (cg_entry){k.func[parent], 1, loc[nodes[parent].location].line, k.func[n],
-                                k.calls[n], cost}))
+        uint32_t caller = parent == SG_ROOT ? g->root : k.func[parent];
+        int32_t at = parent == SG_ROOT ? 0 : loc[nodes[parent].location].line;
+        if (!push(g, (cg_entry){caller, 1, at, k.func[n], k.calls[n], cost}))
             goto out;
     }
     if (g->ne)
@@ -199,11 +224,16 @@ static void part_body(cg *g)
             if (cur != SG_NONE)
                 sg_buf_putc(g->out, '\n');
             cur = e->func;
-            if (fn[cur].filename != file) {
-                file = fn[cur].filename;
-                put_file(g, "fl", file);
+            if (cur == g->root) {
+                put_root(g);
+                file = SG_NONE;
+            } else {
+                if (fn[cur].filename != file) {
+                    file = fn[cur].filename;
+                    put_file(g, "fl", file);
+                }
+                put_fn(g, "fn", cur);
             }
-            put_fn(g, "fn", cur);
         }
         int line = e->line > 0 ? e->line : 0;
         if (e->kind == 0) {
@@ -234,7 +264,8 @@ int sg_write_callgrind(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
     uint32_t *tracks = NULL;
     int rc = -1;
     g.fl_id = calloc(ns ? ns : 1, sizeof *g.fl_id);
-    g.fn_id = calloc(nf ? nf : 1, sizeof *g.fn_id);
+    g.root = (uint32_t)nf;
+    g.fn_id = calloc(nf + 1, sizeof *g.fn_id);
     if (!g.fl_id || !g.fn_id || sg_wc_unique_names(p, &g.names, &g.name_off))
         goto out;
     sg_buf_puts(out, "# callgrind format\nversion: 1\ncreator: spyglass\n");
