@@ -2,7 +2,7 @@
  * distinct stacks, depth 20-40, 3,000 functions, 8 threads) and times every format in
  * the writer table (sg_write_formats, so formats added later are measured too). Each
  * format runs in a fresh fork so its peak memory (getrusage maxrss of the child, less
- * the model's own) is its own.
+ * what the child had resident when it started: the model) is its own.
  *
  *   make bench-writers            (or: build/bench/write_bench [samples] [stacks])
  *
@@ -131,6 +131,7 @@ int main(int argc, char **argv)
             sg_buf out;
             sg_buf_init(&out);
             sg_error err;
+            long start_kb = maxrss_kb(RUSAGE_SELF); /* the inherited model, as resident now */
             double a = now();
             int rc = sg_write(p, f, NULL, &out, &err);
             double secs = now() - a;
@@ -138,7 +139,7 @@ int main(int argc, char **argv)
             char line[256];
             int n = rc ? snprintf(line, sizeof line, "%-12s failed: %s\n", f, err.msg)
                        : snprintf(line, sizeof line, "%-12s %10.3f %12.1f %14.1f\n", f, secs,
-                                  out.len / 1048576.0, (kb - base_kb) / 1024.0);
+                                  out.len / 1048576.0, (kb - start_kb) / 1024.0);
             if (write(fd[1], line, (size_t)n) != n)
                 _exit(1);
             _exit(rc ? 1 : 0);
