@@ -17,8 +17,10 @@ PYTHONS ?= $(shell for v in 3.9 3.10 3.11 3.12 3.13; do \
 	[ -n "$$p" ] && [ -x "$$p/bin/python$$v" ] && echo "$$p/bin/python$$v"; done)
 DEMO_PYTHON ?= $(lastword $(PYTHONS))
 PYTEST_ARGS ?=
+# What the format round-trip tests load our files with (tests/py/test_formats.py).
+TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
-.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help
+.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers
 all: ctest
 
 help:
@@ -38,14 +40,14 @@ ctest-san:
 	$(MAKE) ctest BUILD=build/san CFLAGS="-O1" EXTRA_CFLAGS="$(SAN_FLAGS)"
 
 # A virtualenv per interpreter with pytest and spyglass installed from this tree.
-$(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wildcard python/spyglass/*.py) setup.py pyproject.toml
+$(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wildcard python/spyglass/*.py) setup.py pyproject.toml Makefile
 	@py=$$(for p in $(PYTHONS); do case "$$p" in *python$*) echo $$p;; esac; done); \
 	if [ -z "$$py" ]; then py=python$*; fi; \
 	echo "== building spyglass for $$py"; \
 	rm -rf $(BUILD)/venv/$*; \
 	$$py -m venv $(BUILD)/venv/$* && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
-	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest $(TEST_PIP_PACKAGES) && \
 	SPYGLASS_STRICT=1 $(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
 	touch $@
 
@@ -84,6 +86,15 @@ sanitize: ctest-san
 	cd tests/py && LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	SPYGLASS_SANITIZED=1 ../../$$venv/bin/python -m pytest -q -p no:cacheprovider -x $(PYTEST_ARGS)
+
+# Writer benchmark (bench/write_bench.c): every format of the writer table on a synthetic
+# 10-million-sample profile; time and peak memory per format. Not part of `make test`.
+$(BUILD)/bench/write_bench: bench/write_bench.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz
+
+bench-writers: $(BUILD)/bench/write_bench
+	$(BUILD)/bench/write_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info

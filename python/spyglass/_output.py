@@ -1,9 +1,10 @@
 """Where reports and profiles go: format choice by option or file suffix, filters, and
 atomic writes (through the C core)."""
 
+import os
 import sys
 
-from . import _core
+from . import _core, _zip
 
 PROFILE_SUFFIXES = (".pb.gz", ".spyglass", ".pprof")
 SUFFIX_FORMATS = {
@@ -11,12 +12,19 @@ SUFFIX_FORMATS = {
     ".collapsed": "collapsed",
     ".folded": "collapsed",
     ".tree": "tree",
+    ".callgrind": "callgrind",
+    ".pstats": "pstats",
+    ".prof": "pstats",
+    ".speedscope.json": "speedscope",
+    ".trace.json": "chrome",
 }
+PREFIX_FORMATS = {"callgrind.out": "callgrind"}
 PROFILE_FORMATS = ("pprof", "profile")
 
 
 def known_formats():
-    return [f for f in _core.FORMATS.split(",") if f] + ["pprof"]
+    names = [f for f in _core.FORMATS.split(",") if f]
+    return names + [f for f in ("pprof",) if f not in names]
 
 
 def choose_format(fmt, path):
@@ -29,6 +37,9 @@ def choose_format(fmt, path):
             return "pprof"
         for suffix, name in SUFFIX_FORMATS.items():
             if low.endswith(suffix):
+                return name
+        for prefix, name in PREFIX_FORMATS.items():
+            if os.path.basename(low).startswith(prefix):
                 return name
     return "text"
 
@@ -64,6 +75,9 @@ def render(profile, fmt, opts):
 def emit(profile, fmt, path, opts, default_stream=None):
     """Writes profile as fmt to path (atomically), or to default_stream if path is None."""
     data = render(profile, fmt, opts)
+    if getattr(opts, "zipfile", None):
+        _zip.write(apply_filters(profile, opts), opts.zipfile,
+                   per_thread=getattr(opts, "per_thread", False))
     if path and path != "-":
         _core.write_file(path, data)
         return

@@ -156,7 +156,8 @@ class Launched:
         return profile
 
 
-def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False):
+def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False,
+           timeline=False):
     """Starts the program (kind "script", "module" or "command") with a sampler running
     in a thread from its first line on. stdio: Popen's stdin/stdout/stderr arguments.
     Raises RunError when the program cannot be started."""
@@ -172,6 +173,7 @@ def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False
     sampler = None
     try:
         sampler = _core.Sampler(child.pid, rate=rate, clock=clock, subprocesses=subprocesses,
+                                timeline=timeline,
                                 **sampler_args)
         if go_w is not None:
             sampler.prepare()
@@ -205,10 +207,12 @@ def conclude(profile, code, interrupted, warn):
     return status
 
 
-def run(kind, target, args, rate, clock, warn, subprocesses=False):
+def run(kind, target, args, rate, clock, warn, subprocesses=False, timeline=False):
     """Runs and samples. kind is "script", "module" or "command". Returns
-    (profile or None, exit status). warn(msg) prints a one-line notice."""
-    launched = launch(kind, target, args, rate, clock, warn, subprocesses=subprocesses)
+    (profile or None, exit status). warn(msg) prints a one-line notice. timeline keeps
+    every sample's time (memory grows with run length)."""
+    launched = launch(kind, target, args, rate, clock, warn, subprocesses=subprocesses,
+                      timeline=timeline)
     _forward_signals(launched.child)
     code, interrupted = _wait_child(launched.child)
     profile = launched.stop_sampling(warn)

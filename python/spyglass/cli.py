@@ -44,9 +44,14 @@ def _add_output_options(p, default_format_help):
     p.add_argument("-o", "--output", metavar="FILE",
                    help="write to FILE instead of the terminal; without --format the suffix "
                         "decides: .pb.gz/.spyglass = the profile itself, .txt = text, "
-                        ".collapsed/.folded = collapsed stacks")
+                        ".collapsed/.folded = collapsed stacks, .callgrind or callgrind.out.* "
+                        "= callgrind, .prof/.pstats = pstats, .speedscope.json = speedscope, "
+                        ".trace.json = chrome")
     p.add_argument("--format", metavar="FORMAT",
-                   help=f"text, tree, annotate, collapsed, pprof ({default_format_help})")
+                   help=f"{', '.join(_output.known_formats())} ({default_format_help})")
+    p.add_argument("--zipfile", metavar="FILE",
+                   help="also write FILE, a zip of the callgrind profile with relative paths "
+                        "and the profiled source files, to open on another machine")
     p.add_argument("--threads", choices=("all", "main"), default="all",
                    help="report all threads (default) or only the main thread")
     p.add_argument("--exclude-syspath", action="store_true",
@@ -57,7 +62,8 @@ def _add_output_options(p, default_format_help):
     p.add_argument("--exclude", action="append", metavar="GLOB",
                    help="drop frames whose file path matches GLOB (repeatable)")
     p.add_argument("--per-thread", action="store_true",
-                   help="collapsed: start every stack with a 'thread NAME (TID)' frame")
+                   help="collapsed: start every stack with a 'thread NAME (TID)' frame; "
+                        "callgrind: one part per thread")
 
 
 def _run_parser():
@@ -73,6 +79,10 @@ def _run_parser():
                    help="wall: every thread at every tick, with its state (default); "
                         "cpu: only threads running on a CPU")
     _add_subprocess_option(p)
+    p.add_argument("--timeline", action="store_true",
+                   help="also keep every sample's time, in order, for the speedscope and "
+                        "chrome formats (memory then grows with run length: 16 bytes per "
+                        "sample and thread)")
     _add_output_options(p, "default: text to stderr")
     return p
 
@@ -96,7 +106,7 @@ def _split_run_argv(argv, extra_value_opts=()):
     stop at the script, at -m MODULE or at --; everything after belongs to the program.
     extra_value_opts: a command's own options that take a value."""
     value_opts = {"--rate", "--clock", "-o", "--output", "--format", "--threads",
-                  "--include", "--exclude", *extra_value_opts}
+                  "--include", "--exclude", "--zipfile", *extra_value_opts}
     ours = []
     i = 0
     while i < len(argv):
@@ -142,13 +152,14 @@ def cmd_run(argv):
     if kind == "script" and os.path.isdir(target) and not os.path.exists(
             os.path.join(target, "__main__.py")):
         return _fail(f"cannot run '{target}': a directory without __main__.py")
-    if opts.output and opts.output != "-":
-        parent = os.path.dirname(os.path.abspath(opts.output))
-        if not os.path.isdir(parent):
-            return _fail(f"cannot write '{opts.output}': directory {parent} does not exist")
+    for out in (opts.output, opts.zipfile):
+        if out and out != "-":
+            parent = os.path.dirname(os.path.abspath(out))
+            if not os.path.isdir(parent):
+                return _fail(f"cannot write '{out}': directory {parent} does not exist")
 
     profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
-                               subprocesses=opts.subprocesses)
+                               subprocesses=opts.subprocesses, timeline=opts.timeline)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \

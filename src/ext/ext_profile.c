@@ -65,12 +65,13 @@ static int parse_view(const char *v, sg_view *out)
 static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"format", "view", "per_thread", "max_rows", "min_share",
-                             "context", "color", NULL};
+                             "context", "color", "relative_paths", NULL};
     const char *format, *view = "auto";
-    int per_thread = 0, max_rows = 0, context = 0, color = 0;
+    int per_thread = 0, max_rows = 0, context = 0, color = 0, relative_paths = 0;
     double min_share = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidip", kwlist, &format, &view, &per_thread,
-                                     &max_rows, &min_share, &context, &color))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidipp", kwlist, &format, &view,
+                                     &per_thread, &max_rows, &min_share, &context, &color,
+                                     &relative_paths))
         return NULL;
     sg_write_opts o;
     sg_write_opts_init(&o);
@@ -81,6 +82,7 @@ static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
     o.min_share = min_share;
     o.context = context;
     o.color = color;
+    o.relative_paths = relative_paths;
     sg_buf out;
     sg_buf_init(&out);
     sg_error err;
@@ -351,6 +353,27 @@ static PyObject *str_of(const sg_profile *p, uint32_t id)
                                 "replace");
 }
 
+/* The distinct file names of the profile's functions (for bundling sources). */
+static PyObject *profile_filenames(PyObject *self, PyObject *unused)
+{
+    const sg_profile *p = ((sg_ext_profile *)self)->p;
+    PyObject *set = PySet_New(NULL);
+    const sg_function *fn = sg_profile_functions(p);
+    for (size_t i = 0; set && i < sg_profile_nfunctions(p); i++) {
+        PyObject *name = str_of(p, fn[i].filename);
+        if (!name || PySet_Add(set, name) != 0)
+            Py_CLEAR(set);
+        Py_XDECREF(name);
+    }
+    if (!set)
+        return NULL;
+    PyObject *list = PySequence_List(set);
+    Py_DECREF(set);
+    if (list && PyList_Sort(list) != 0)
+        Py_CLEAR(list);
+    return list;
+}
+
 static int set_item(PyObject *d, const char *k, PyObject *v)
 {
     if (!v)
@@ -496,6 +519,18 @@ static PyObject *profile_to_dict(PyObject *self, PyObject *unused)
         }
         Py_DECREF(t);
     }
+    /* the timeline: (record index, time in ns) per sample, in the order taken */
+    const sg_tl_event *ev = sg_profile_timeline(p);
+    if (set_item(d, "timeline", l = PyList_New(0)))
+        goto fail;
+    for (size_t i = 0; i < sg_profile_timeline_len(p); i++) {
+        PyObject *t = Py_BuildValue("(IL)", ev[i].record, (long long)ev[i].t_ns);
+        if (!t || PyList_Append(l, t)) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+        Py_DECREF(t);
+    }
     return d;
 fail:
     Py_DECREF(d);
@@ -505,7 +540,8 @@ fail:
 static PyMethodDef profile_methods[] = {
     {"render", (PyCFunction)(void (*)(void))profile_render, METH_VARARGS | METH_KEYWORDS,
      "render(format, view='auto', per_thread=False, max_rows=0, min_share=0.0, context=0, "
-     "color=False) -> bytes"},
+     "color=False, relative_paths=False) -> bytes"},
+    {"filenames", profile_filenames, METH_NOARGS, "filenames() -> sorted list of file names"},
     {"filter", (PyCFunction)(void (*)(void))profile_filter, METH_VARARGS | METH_KEYWORDS,
      "filter(main_thread_only=False, exclude_syspath=False, include=(), exclude=()) -> "
      "Profile"},

@@ -28,13 +28,13 @@ static int parse_clock(const char *c, sg_clock_kind *out)
 static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"pid", "rate", "clock", "duration", "wait_for_python",
-                             "root_skip_file", "subprocesses", NULL};
+                             "root_skip_file", "subprocesses", "timeline", NULL};
     sampler_obj *self = (sampler_obj *)o;
-    int pid, wait = 0, children = 0;
+    int pid, wait = 0, children = 0, timeline = 0;
     double rate = 1000, duration = 0;
     const char *clock = "wall", *skip = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzp", kwlist, &pid, &rate, &clock,
-                                     &duration, &wait, &skip, &children))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzpp", kwlist, &pid, &rate, &clock,
+                                     &duration, &wait, &skip, &children, &timeline))
         return -1;
     sg_sampler_config cfg = {0};
     cfg.pid = pid;
@@ -43,6 +43,7 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
     cfg.wait_for_python = wait;
     cfg.root_skip_file = skip;
     cfg.follow_children = children;
+    cfg.timeline = timeline;
     if (parse_clock(clock, &cfg.clock) != 0)
         return -1;
     if (self->s) {
@@ -212,7 +213,7 @@ static PyType_Slot sampler_slots[] = {
     {Py_tp_methods, sampler_methods},
     {Py_tp_getset, sampler_getset},
     {Py_tp_doc, "Sampler(pid, rate=1000, clock='wall', duration=0, wait_for_python=False, "
-                "root_skip_file=None, subprocesses=False)"},
+                "root_skip_file=None, subprocesses=False, timeline=False)"},
     {0, NULL},
 };
 

@@ -93,6 +93,7 @@ typedef struct filter_run {
     bool *keep;       /* by p's function id */
     uint32_t *map;    /* p's node -> q's node, SG_NONE until resolved */
     uint32_t *chain;  /* scratch: unresolved ancestors */
+    uint32_t *recs;   /* p's record -> q's record (only with a timeline) */
     uint32_t filtered; /* q's location of "[filtered]", SG_NONE until needed */
 } filter_run;
 
@@ -152,16 +153,29 @@ static int run(filter_run *fr, const sg_filter *f, sg_error *err)
         return -1;
     const sg_track *tracks = sg_profile_tracks_c(p);
     const sg_record *rec = sg_profile_records(p);
-    for (size_t i = 0; i < sg_profile_nrecords(p); i++) {
+    size_t nr = sg_profile_nrecords(p), ntl = sg_profile_timeline_len(p);
+    if (ntl && !(fr->recs = malloc((nr ? nr : 1) * sizeof *fr->recs)))
+        return -1;
+    for (size_t i = 0; i < nr; i++) {
+        if (fr->recs)
+            fr->recs[i] = SG_NONE;
         if (f->main_thread_only && !tracks[rec[i].track].is_main)
             continue;
         uint32_t n = resolve(fr, rec[i].node);
         if (n == SG_ROOT && rec[i].node != SG_ROOT)
             n = filtered_node(fr);
-        if (n == SG_NONE ||
-            sg_profile_add(fr->q, fr->r.trk[rec[i].track], n, rec[i].flags, rec[i].values))
+        uint32_t t = fr->r.trk[rec[i].track];
+        if (n == SG_NONE || sg_profile_add(fr->q, t, n, rec[i].flags, rec[i].values))
             return -1;
+        if (fr->recs)
+            fr->recs[i] = sg_profile_record_find(fr->q, t, n, rec[i].flags);
     }
+    /* the timeline follows its records; events of dropped threads go with them */
+    const sg_tl_event *ev = sg_profile_timeline(p);
+    for (size_t i = 0; i < ntl; i++)
+        if (fr->recs[ev[i].record] != SG_NONE &&
+            sg_profile_timeline_add_record(fr->q, fr->recs[ev[i].record], ev[i].t_ns))
+            return -1;
     return sg_profile_oom(fr->q) ? -1 : 0;
 }
 
@@ -177,6 +191,7 @@ sg_profile *sg_profile_filter(const sg_profile *p, const sg_filter *f, sg_error 
     free(fr.keep);
     free(fr.map);
     free(fr.chain);
+    free(fr.recs);
     sg_profile_remap_free(&fr.r);
     if (rc) {
         sg_profile_free(fr.q);

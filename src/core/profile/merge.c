@@ -122,7 +122,7 @@ int sg_profile_merge(sg_profile *dst, const sg_profile *src, sg_error *err)
             return nomem(dst, err);
     }
     sg_profile_remap r;
-    uint32_t *nodes = NULL;
+    uint32_t *nodes = NULL, *recs = NULL;
     int rc = -1;
     if (sg_profile_remap_build(dst, src, &r, err))
         goto out;
@@ -143,15 +143,31 @@ int sg_profile_merge(sg_profile *dst, const sg_profile *src, sg_error *err)
     }
     size_t nr = sg_profile_nrecords(src);
     const sg_record *rec = sg_profile_records(src);
+    size_t ntl = sg_profile_timeline_len(src);
+    if (ntl && !(recs = ids_new(nr))) {
+        nomem(dst, err);
+        goto out;
+    }
     for (size_t i = 0; i < nr; i++) {
-        if (sg_profile_add(dst, r.trk[rec[i].track], nodes[rec[i].node], rec[i].flags,
-                           rec[i].values)) {
+        uint32_t t = r.trk[rec[i].track], n = nodes[rec[i].node];
+        if (sg_profile_add(dst, t, n, rec[i].flags, rec[i].values)) {
+            nomem(dst, err);
+            goto out;
+        }
+        if (recs)
+            recs[i] = sg_profile_record_find(dst, t, n, rec[i].flags);
+    }
+    /* src's events follow dst's: writers order each track's events by time */
+    const sg_tl_event *ev = sg_profile_timeline(src);
+    for (size_t i = 0; i < ntl; i++) {
+        if (sg_profile_timeline_add_record(dst, recs[ev[i].record], ev[i].t_ns)) {
             nomem(dst, err);
             goto out;
         }
     }
     rc = 0;
 out:
+    free(recs);
     free(nodes);
     sg_profile_remap_free(&r);
     return rc;

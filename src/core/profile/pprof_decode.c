@@ -59,6 +59,11 @@ typedef struct dec {
     uint64_t frame_budget;
     uint64_t comment_budget; /* bytes of comment text still allowed to be parsed */
     bool strings_seen;       /* "spyglass:strings=" was honoured (only the first is) */
+
+    span timeline;    /* the base64 text of the timeline comment (the first one) */
+    bool has_timeline;
+    uint32_t *srec;   /* Sample index -> model record */
+    size_t nsrec, capsrec;
 } dec;
 
 static int corrupt(dec *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -180,6 +185,15 @@ static int scan_top(dec *d)
     }
     if (d->str[0].len != 0)
         return corrupt(d, "the string table does not start with the empty string");
+    static const char tl[] = SG_PP_COMMENT_PREFIX SG_PP_TIMELINE_KEY "=";
+    /* Only the last entry can be the timeline: in our files the entries before it are
+     * the model's strings, the label words and the comments, none of which may be
+     * taken for it (a function of the profiled program could have such a name). */
+    span last = d->str[d->nstr - 1];
+    if (d->nstr > 1 && last.len >= sizeof tl - 1 && memcmp(last.p, tl, sizeof tl - 1) == 0) {
+        d->has_timeline = true;
+        d->timeline = (span){last.p + sizeof tl - 1, last.len - (sizeof tl - 1)};
+    }
     d->sid = malloc(d->nstr * sizeof *d->sid);
     if (!d->sid)
         return nomem(d);
@@ -752,7 +766,79 @@ static int on_sample(dec *d, const sg_pb_field *f)
     if (l.main)
         t->is_main = true;
     uint32_t flags = l.has_flags ? l.raw_flags : l.flags;
-    return sg_profile_add(d->p, trk, node, flags, vals) == 0 ? 0 : nomem(d);
+    if (sg_profile_add(d->p, trk, node, flags, vals) != 0)
+        return nomem(d);
+    if (d->has_timeline) {
+        if (!sg_grow((void **)&d->srec, &d->capsrec, d->nsrec + 1, sizeof *d->srec, 64))
+            return nomem(d);
+        d->srec[d->nsrec++] = sg_profile_record_find(d->p, trk, node, flags);
+    }
+    return 0;
+}
+
+/* ---- the timeline comment (format in sg_pprof.h) ---- */
+
+static int b64_val(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+static int decode_timeline(dec *d)
+{
+    const uint8_t *s = d->timeline.p;
+    size_t n = d->timeline.len;
+    uint8_t *raw = malloc(n / 4 * 3 + 3);
+    if (!raw)
+        return nomem(d);
+    size_t nraw = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64_val(s[i]);
+        if (v < 0) {
+            free(raw);
+            return corrupt(d, "the timeline holds a byte that is not base64");
+        }
+        acc = (acc << 6 | (uint32_t)v) & 0xffffff;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            raw[nraw++] = (uint8_t)(acc >> bits);
+        }
+    }
+    sg_pb_reader r;
+    sg_pb_reader_init(&r, raw, nraw);
+    int64_t t = 0;
+    int rc = 0;
+    while (r.p < r.end) {
+        uint64_t idx, zz;
+        if (!sg_pb_read_varint(&r, &idx) || !sg_pb_read_varint(&r, &zz)) {
+            rc = corrupt(d, "the timeline is truncated");
+            break;
+        }
+        if (idx >= d->nsrec || d->srec[idx] == SG_NONE) {
+            rc = corrupt(d, "the timeline refers to sample %" PRIu64 " of %zu", idx, d->nsrec);
+            break;
+        }
+        uint64_t delta = (zz >> 1) ^ (uint64_t)-(int64_t)(zz & 1);
+        t = (int64_t)((uint64_t)t + delta); /* wraps like the encoder, no overflow */
+        if (sg_profile_timeline_add_record(d->p, d->srec[idx], t) != 0) {
+            rc = nomem(d);
+            break;
+        }
+    }
+    free(raw);
+    return rc;
 }
 
 /* ---- entry points ---- */
@@ -766,6 +852,7 @@ static void dec_free(dec *d)
     free(d->locs);
     free(d->lines);
     free(d->stack);
+    free(d->srec);
 }
 
 static int decode_message(dec *d)
@@ -781,6 +868,8 @@ static int decode_message(dec *d)
         each_top(d, SG_PP_FUNCTION, on_function) != 0 ||
         each_top(d, SG_PP_LOCATION, on_location) != 0 ||
         each_top(d, SG_PP_SAMPLE, on_sample) != 0)
+        return -1;
+    if (d->has_timeline && decode_timeline(d) != 0)
         return -1;
     for (size_t i = m->n_values; i < SG_MAX_VALUES; i++)
         m->value_type[i] = m->value_unit[i] = 0;

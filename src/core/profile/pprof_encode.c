@@ -66,10 +66,13 @@ typedef struct enc {
     sg_buf msg;     /* one Sample/Location/Function being built */
     sg_buf sub;     /* one Label/Line/ValueType being built */
     sg_buf ctext;   /* comment texts, back to back */
+    sg_buf tltext;  /* the timeline string, if any */
     size_t *coff;   /* start of comment i in ctext; coff[i+1] its end */
     size_t ncom, capcom;
     uint64_t *ids;  /* scratch for packed fields */
     size_t capids;
+    uint32_t *rec_sample; /* record -> Sample index in the file (with a timeline) */
+    uint32_t nsamples;
     bool oom;
 } enc;
 
@@ -184,17 +187,82 @@ static void put_label(enc *e, int key, uint64_t str, bool has_num, int64_t num)
     sg_pb_put_bytes(&e->msg, SG_PP_S_LABEL, e->sub.data, e->sub.len);
 }
 
-static void put_sample(enc *e, const sg_record *r)
+static bool put_sample_msg(enc *e, const sg_record *r);
+
+static void put_sample(enc *e, const sg_record *r, size_t i)
+{
+    bool put = put_sample_msg(e, r);
+    if (e->rec_sample)
+        e->rec_sample[i] = put ? e->nsamples : SG_NONE;
+    if (put)
+        e->nsamples++;
+}
+
+static void b64_put(sg_buf *b, const uint8_t *in, size_t n)
+{
+    static const char tab[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < n)
+            v |= in[i + 2];
+        char q[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], tab[v >> 6 & 63], tab[v & 63]};
+        sg_buf_append(b, q, n - i >= 3 ? 4 : n - i + 1);
+    }
+}
+
+static size_t varint_to(uint8_t *o, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        o[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    o[n++] = (uint8_t)v;
+    return n;
+}
+
+/* The timeline string (format in sg_pprof.h), base64 written in chunks of 3 bytes. */
+static void add_timeline(enc *e)
+{
+    size_t n = sg_profile_timeline_len(e->p);
+    if (!n || !e->rec_sample)
+        return;
+    const sg_tl_event *ev = sg_profile_timeline(e->p);
+    sg_buf_printf(&e->tltext, "%s%s=", SG_PP_COMMENT_PREFIX, SG_PP_TIMELINE_KEY);
+    uint8_t pend[3 + 20 + 10];
+    size_t np = 0;
+    int64_t prev = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t s = ev[i].record < sg_profile_nrecords(e->p) ? e->rec_sample[ev[i].record]
+                                                              : SG_NONE;
+        if (s == SG_NONE)
+            continue;
+        uint64_t d = (uint64_t)ev[i].t_ns - (uint64_t)prev; /* wraps, never overflows */
+        prev = ev[i].t_ns;
+        np += varint_to(pend + np, s);
+        np += varint_to(pend + np, (d << 1) ^ (uint64_t)((int64_t)d >> 63));
+        size_t whole = np / 3 * 3;
+        b64_put(&e->tltext, pend, whole);
+        memmove(pend, pend + whole, np - whole);
+        np -= whole;
+    }
+    b64_put(&e->tltext, pend, np);
+}
+
+static bool put_sample_msg(enc *e, const sg_record *r)
 {
     const sg_profile *p = e->p;
     const sg_profile_meta *m = sg_profile_meta_get(p);
     const sg_node *nodes = sg_profile_nodes(p);
     size_t nnodes = sg_profile_nnodes(p);
     if (r->track >= sg_profile_ntracks(p) || r->node >= nnodes)
-        return;
+        return false;
     const sg_track *t = &sg_profile_tracks_c(p)[r->track];
     if (t->process >= sg_profile_nprocesses(p))
-        return;
+        return false;
     const sg_process *pr = &sg_profile_processes_c(p)[t->process];
     sg_buf_reset(&e->msg);
 
@@ -203,7 +271,7 @@ static void put_sample(enc *e, const sg_record *r)
     for (uint32_t n = r->node; n != SG_ROOT && n < nnodes && depth < nnodes;
          n = nodes[n].parent) {
         if (!ids_room(e, depth + 1))
-            return;
+            return false;
         e->ids[depth++] = (uint64_t)nodes[n].location + 1;
     }
     sg_pb_put_packed(&e->msg, SG_PP_S_LOCATION_ID, e->ids, depth);
@@ -231,6 +299,7 @@ static void put_sample(enc *e, const sg_record *r)
     if ((f & ~known) || ((f & SG_F_GIL) && (f & SG_F_GILWAIT)))
         put_label(e, W_FLAGS, 0, true, (int64_t)f);
     sg_pb_put_bytes(&e->out, SG_PP_SAMPLE, e->msg.data, e->msg.len);
+    return true;
 }
 
 static void put_tables(enc *e)
@@ -266,6 +335,8 @@ static void put_tables(enc *e)
     for (size_t i = 0; i < e->ncom; i++)
         sg_pb_put_bytes(&e->out, SG_PP_STRING_TABLE, e->ctext.data + e->coff[i],
                         e->coff[i + 1] - e->coff[i]);
+    if (e->tltext.len) /* the last entry, referenced by nothing (see sg_pprof.h) */
+        sg_pb_put_bytes(&e->out, SG_PP_STRING_TABLE, e->tltext.data, e->tltext.len);
 }
 
 static void enc_free(enc *e)
@@ -274,8 +345,10 @@ static void enc_free(enc *e)
     sg_buf_free(&e->msg);
     sg_buf_free(&e->sub);
     sg_buf_free(&e->ctext);
+    sg_buf_free(&e->tltext);
     free(e->coff);
     free(e->ids);
+    free(e->rec_sample);
 }
 
 int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_len,
@@ -293,15 +366,21 @@ int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_le
     sg_buf_init(&e.msg);
     sg_buf_init(&e.sub);
     sg_buf_init(&e.ctext);
+    sg_buf_init(&e.tltext);
     const sg_profile_meta *m = sg_profile_meta_get(p);
 
     uint32_t nv = m->n_values <= SG_MAX_VALUES ? m->n_values : SG_MAX_VALUES;
     for (uint32_t i = 0; i < nv; i++)
         put_value_type(&e, SG_PP_SAMPLE_TYPE, m->value_type[i], m->value_unit[i]);
     const sg_record *recs = sg_profile_records(p);
-    for (size_t i = 0; i < sg_profile_nrecords(p) && !e.oom; i++)
-        put_sample(&e, &recs[i]);
+    size_t nrec = sg_profile_nrecords(p);
+    if (sg_profile_timeline_len(p) &&
+        !(e.rec_sample = malloc((nrec ? nrec : 1) * sizeof *e.rec_sample)))
+        e.oom = true;
+    for (size_t i = 0; i < nrec && !e.oom; i++)
+        put_sample(&e, &recs[i], i);
     add_comments(&e);
+    add_timeline(&e);
     put_tables(&e);
     if (m->start_wall_ns)
         sg_pb_put_int(&e.out, SG_PP_TIME_NANOS, m->start_wall_ns);
@@ -321,7 +400,7 @@ int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_le
         sg_pb_put_uint(&e.out, SG_PP_DEFAULT_SAMPLE_TYPE, m->value_type[0]);
 
     if (e.oom || sg_buf_failed(&e.out) || sg_buf_failed(&e.msg) || sg_buf_failed(&e.sub) ||
-        sg_buf_failed(&e.ctext)) {
+        sg_buf_failed(&e.ctext) || sg_buf_failed(&e.tltext)) {
         enc_free(&e);
         return sg_fail(err, SG_E_NOMEM, 0, "encoding the profile");
     }

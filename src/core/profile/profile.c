@@ -67,6 +67,9 @@ struct sg_profile {
 
     char **attr_key, **attr_val;
     size_t nattr, cap_attr;
+
+    sg_tl_event *tl;
+    size_t ntl, cap_tl;
 };
 
 /* Makes room for item n (0-based) in a dense array; false when memory runs out or
@@ -144,6 +147,7 @@ void sg_profile_free(sg_profile *p)
     free(p->proc);
     free(p->trk);
     free(p->rec);
+    free(p->tl);
     sg_map_free(&p->str_map);
     sg_map_free(&p->fn_map);
     sg_map_free(&p->loc_map);
@@ -443,6 +447,57 @@ int sg_profile_add(sg_profile *p, uint32_t track, uint32_t node, uint32_t flags,
     p->nrec = n + 1;
     return 0;
 }
+
+uint32_t sg_profile_record_find(const sg_profile *p, uint32_t track, uint32_t node,
+                                uint32_t flags)
+{
+    uint64_t k = mix3(track, node, flags);
+    for (int probe = 0; probe < SG_MAX_PROBES; probe++, k = next_probe(k)) {
+        const uint64_t *v = sg_map_get(&p->rec_map, k);
+        if (!v)
+            break;
+        const sg_record *r = &p->rec[*v];
+        if (r->track == track && r->node == node && r->flags == flags)
+            return (uint32_t)*v;
+    }
+    return SG_NONE;
+}
+
+/* ---- timeline ---- */
+
+int sg_profile_timeline_add_record(sg_profile *p, uint32_t rec, int64_t t_ns)
+{
+    if (rec >= p->nrec)
+        return -1;
+    /* The timeline is not bounded by SG_MAX_ITEMS like the tables: events are not
+     * ids, only counted by size_t. */
+    if (p->ntl == p->cap_tl) {
+        size_t ncap = p->cap_tl ? p->cap_tl * 2 : 1024;
+        if (ncap > SIZE_MAX / sizeof *p->tl) {
+            p->oom = true;
+            return -1;
+        }
+        sg_tl_event *q = realloc(p->tl, ncap * sizeof *q);
+        if (!q) {
+            p->oom = true;
+            return -1;
+        }
+        p->tl = q;
+        p->cap_tl = ncap;
+    }
+    p->tl[p->ntl++] = (sg_tl_event){.t_ns = t_ns, .record = rec, .pad_ = 0};
+    return 0;
+}
+
+int sg_profile_timeline_add(sg_profile *p, uint32_t track, uint32_t node, uint32_t flags,
+                            int64_t t_ns)
+{
+    uint32_t rec = sg_profile_record_find(p, track, node, flags);
+    return rec == SG_NONE ? -1 : sg_profile_timeline_add_record(p, rec, t_ns);
+}
+
+size_t sg_profile_timeline_len(const sg_profile *p) { return p->ntl; }
+const sg_tl_event *sg_profile_timeline(const sg_profile *p) { return p->tl; }
 
 /* ---- read access ---- */
 

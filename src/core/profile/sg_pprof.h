@@ -54,8 +54,20 @@ enum {                                                                  /* Funct
  *   process:PID:cmdline=S, process:PID:python=S, process:PID:samples_ok=N,
  *   process:PID:samples_failed=N, thread:PID:TID:name=S, thread:PID:TID:main=0|1.
  * The clock is period_type's type ("wall"/"cpu"), interval_ns is period, start and
- * duration are time_nanos and duration_nanos. */
+ * duration are time_nanos and duration_nanos.
+ *
+ * The timeline (when recorded) is one more string table entry that nothing refers
+ * to, "spyglass:timeline=" then base64 (RFC 4648, no padding) of varint pairs, one per
+ * event in order: the index of the Sample (in file order) the event is one sample of,
+ * then the zigzag-encoded difference of its time from the previous event's (from 0
+ * for the first). Why not one extra Sample per event with a timestamp label: that
+ * repeats every stack once per tick (tens of bytes per event instead of ~4), and a
+ * plain pprof reader would add those samples up (zero values would keep totals but
+ * still show empty stacks and cost memory). Why not a comment: `go tool pprof` prints
+ * every comment. An unreferenced string is invisible to every other reader, so their
+ * totals and output cannot change; a reader that rewrites the file drops it. */
 #define SG_PP_COMMENT_PREFIX "spyglass:"
 #define SG_PP_FORMAT_VERSION 1
+#define SG_PP_TIMELINE_KEY "timeline"
 
 #endif

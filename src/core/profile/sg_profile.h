@@ -6,7 +6,8 @@
  * A record aggregates one (track, leaf node, flags) triple: its values are summed.
  * A track is one thread of one process.
  *
- * Memory grows with the number of distinct stacks, never with run length.
+ * Memory grows with the number of distinct stacks, never with run length, unless a
+ * timeline is recorded (see sg_profile_timeline_add).
  * All ids are dense indexes into the accessor arrays. Functions returning an id return
  * SG_NONE when memory runs out; the profile stays consistent (the item is just lost)
  * and sg_profile_oom() becomes true. */
@@ -122,6 +123,31 @@ uint32_t sg_profile_child(sg_profile *p, uint32_t parent, uint32_t location); /*
 /* Adds values (n_values of them) to the record (track, node, flags), creating it. */
 int sg_profile_add(sg_profile *p, uint32_t track, uint32_t node, uint32_t flags,
                    const int64_t *values);
+
+/* The record (track, node, flags), or SG_NONE when there is none. */
+uint32_t sg_profile_record_find(const sg_profile *p, uint32_t track, uint32_t node,
+                                uint32_t flags);
+
+/* ---- the timeline: opt-in, one event per sample in the order taken ----
+ * Records hold the totals; the timeline only says when each sample was taken, so
+ * writers that draw time (speedscope, Chrome trace) can keep the order. An event
+ * stands for one sample of its record (track, node, flags), which must exist: events
+ * never add to the totals. This is the one part of the model that grows with run
+ * length (16 bytes per sample and thread), hence opt-in (`spyglass run --timeline`). */
+typedef struct sg_tl_event {
+    int64_t t_ns;    /* CLOCK_MONOTONIC of the sample (comparable across processes) */
+    uint32_t record; /* index into sg_profile_records */
+    uint32_t pad_;   /* keeps the struct 16 bytes; always 0 */
+} sg_tl_event;
+
+/* Appends one event for the record (track, node, flags); -1 (and oom) when memory
+ * runs out, -1 without oom when no such record exists. */
+int sg_profile_timeline_add(sg_profile *p, uint32_t track, uint32_t node, uint32_t flags,
+                            int64_t t_ns);
+/* Appends one event for record index rec (< nrecords); -1 otherwise. */
+int sg_profile_timeline_add_record(sg_profile *p, uint32_t rec, int64_t t_ns);
+size_t sg_profile_timeline_len(const sg_profile *p);
+const sg_tl_event *sg_profile_timeline(const sg_profile *p);
 
 /* Read access. Pointers are valid until the next mutation. */
 size_t sg_profile_nfunctions(const sg_profile *p);

@@ -392,7 +392,11 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     if (node == SG_NONE || track == SG_NONE)
         return false;
     int64_t values[2] = {1, period_ns};
-    return sg_profile_add(s->profile, track, node, flags, values) == 0;
+    if (sg_profile_add(s->profile, track, node, flags, values) != 0)
+        return false;
+    if (s->cfg.timeline) /* out of memory only shortens the timeline (the model says oom) */
+        sg_profile_timeline_add(s->profile, track, node, flags, sg_now_ns());
+    return true;
 }
 
 /* Returns 1 sampled, 0 nothing to sample yet, -1 target gone. */

@@ -22,6 +22,8 @@ typedef struct sg_sampler_config {
     const char *root_skip_file; /* frames of this file are dropped from stack roots */
     bool follow_children; /* also sample every descendant that is (or becomes) Python,
                              each as its own process in the profile */
+    bool timeline;        /* also record every sample's time, in order (memory grows with
+                             run length: 16 bytes per sample and thread) */
 } sg_sampler_config;
 
 typedef struct sg_sampler sg_sampler;

@@ -86,6 +86,11 @@ typedef enum {
     SG_FIT_NONE,      /* no padding, cut the end */
 } sg_fit;
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0) and its code point
+ * in *cp; 0 when the bytes are not valid UTF-8 (overlong, surrogate, out of range,
+ * truncated). */
+size_t sg_wc_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* Appends s escaped and fitted to width columns; a cut shows "…". */
 void sg_wc_cell(sg_buf *b, const char *s, size_t width, sg_fit fit);
 /* Appends "file:line" as a cell (SG_FIT_LEFT_TAIL keeps the file name when cut). */
@@ -130,6 +135,56 @@ bool sg_wc_source_line(const sg_wc_source *s, int32_t line, const char **text, s
  * width columns (0: no limit). */
 void sg_wc_source_text(sg_buf *b, const char *text, size_t len, size_t width);
 
+/* ---- call graphs (write_calls.c): callgrind and pstats ---- */
+
+/* Per trie node, for the records of one track (SG_NONE: all) counted by the view:
+ *   self, total   as sg_wc_node_values;
+ *   calls         how many times the frame was entered: the recorded calls (trace
+ *                 mode), the hits of the callee's first executed line under its caller
+ *                 (lines mode: the best the line counts tell), the samples of the
+ *                 subtree (sampled profiles: a sample count, not a call count);
+ *   primitive     the node's function does not occur among its ancestors (a call that
+ *                 is not a recursive one); its total is then what a caller's call
+ *                 costs, so each stack counts once per function however deep the
+ *                 recursion;
+ *   pair_primitive  the (caller function, function) pair of the node and its parent
+ *                 does not occur higher up the stack (cProfile's per-caller totals). */
+typedef struct sg_wc_calls {
+    size_t n;
+    int64_t *self, *total, *calls;
+    bool *primitive, *pair_primitive;
+    uint32_t *func; /* node -> function id (SG_NONE for the root) */
+} sg_wc_calls;
+
+int sg_wc_calls_build(const sg_wc_ctx *c, uint32_t track, sg_wc_calls *k);
+void sg_wc_calls_free(sg_wc_calls *k);
+
+/* Display names that tell functions apart where (file, name) is not enough: two
+ * functions of one file with the same qualified name (lambdas, redefinitions) get
+ * ":FIRSTLINE" appended. names[f] is an offset into *text (NUL-terminated, raw,
+ * not escaped). -1 when out of memory. */
+int sg_wc_unique_names(const sg_profile *p, sg_buf *text, size_t **names);
+
+/* ---- JSON and time order (write_json.c): speedscope and Chrome trace ---- */
+
+/* Appends s as a JSON string with its quotes: valid UTF-8 always (an invalid byte
+ * becomes U+FFFD), control characters, quote and backslash escaped, and '<', '>',
+ * '&', U+2028/2029 as \u escapes so the text is also safe inside HTML <script>. */
+void sg_wc_json_str(sg_buf *b, const char *s, size_t len);
+
+/* Nodes in depth-first order with siblings sorted by (name, file, line): how a flame
+ * graph lays them out. rank[node] is the node's position. malloc'ed; NULL when out of
+ * memory. */
+uint32_t *sg_wc_dfs_rank(const sg_profile *p);
+
+/* The timeline events of one track, as indexes into sg_profile_timeline, ordered by
+ * time (stable). *n gets the count; malloc'ed; NULL with *n 0 when out of memory. */
+uint32_t *sg_wc_track_events(const sg_profile *p, uint32_t track, size_t *n);
+
+/* A thread's display name: "NAME (TID)", or "TID", prefixed with "PID " when several
+ * processes were profiled (raw text, not escaped). */
+void sg_wc_track_label(sg_buf *b, const sg_profile *p, uint32_t track);
+
 /* ---- the writers (one file each), dispatched by sg_write (write.c) ---- */
 
 typedef int (*sg_writer_fn)(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
@@ -139,5 +194,12 @@ int sg_write_tree(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_e
 int sg_write_annotate(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 int sg_write_collapsed(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
                        sg_error *err);
+int sg_write_callgrind(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                       sg_error *err);
+int sg_write_pstats(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
+int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                        sg_error *err);
+int sg_write_chrome(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
+int sg_write_pprof(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 
 #endif

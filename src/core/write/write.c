@@ -14,6 +14,11 @@ static const sg_writer writers[] = {
     {"tree", sg_write_tree},
     {"annotate", sg_write_annotate},
     {"collapsed", sg_write_collapsed},
+    {"callgrind", sg_write_callgrind},
+    {"pstats", sg_write_pstats},
+    {"speedscope", sg_write_speedscope},
+    {"chrome", sg_write_chrome},
+    {"pprof", sg_write_pprof},
 };
 
 #define SG_NWRITERS (sizeof writers / sizeof writers[0])

@@ -10,7 +10,7 @@
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes) and its code point; 0 when
  * the bytes are not valid UTF-8 (overlong, surrogate, out of range, truncated). */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+size_t sg_wc_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
     unsigned char c = s[0];
     size_t len;
@@ -55,7 +55,7 @@ size_t sg_wc_escape(sg_buf *b, const char *s, size_t len)
     char tmp[16];
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_decode(u + i, len - i, &cp);
+        size_t n = sg_wc_utf8_decode(u + i, len - i, &cp);
         if (n == 0) {
             snprintf(tmp, sizeof tmp, "\\x%02x", u[i]);
             sg_buf_puts(b, tmp);
