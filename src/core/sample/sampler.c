@@ -31,6 +31,7 @@
 struct sg_sampler {
     sg_sampler_config cfg;
     char *root_skip_file;
+    int64_t *ignore_tids;
     sg_reader *reader;
     sg_threadstat *threads;
     sg_profile *profile;
@@ -88,9 +89,16 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     if (cfg->root_skip_file && !(s->root_skip_file = strdup(cfg->root_skip_file)))
         goto oom;
     s->cfg.root_skip_file = s->root_skip_file;
+    if (cfg->n_ignore_tids) {
+        s->ignore_tids = malloc(cfg->n_ignore_tids * sizeof *s->ignore_tids);
+        if (!s->ignore_tids)
+            goto oom;
+        memcpy(s->ignore_tids, cfg->ignore_tids, cfg->n_ignore_tids * sizeof *s->ignore_tids);
+    }
+    s->cfg.ignore_tids = s->ignore_tids;
     sg_walk_result_init(&s->res);
     s->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sg_now_ns();
-    s->reader = sg_reader_remote_open(cfg->pid, err);
+    s->reader = sg_reader_open(cfg->pid, cfg->reader, err);
     if (!s->reader) {
         sg_sampler_free(s);
         return NULL;
@@ -107,7 +115,8 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     m->clock = cfg->clock;
     m->rate_hz = cfg->rate_hz;
     s->process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
-    if (s->process == SG_NONE)
+    if (s->process == SG_NONE ||
+        sg_profile_set_attr(s->profile, "reader", sg_reader_kind_name(s->reader->kind)) != 0)
         goto oom;
     return s;
 oom:
@@ -136,6 +145,7 @@ void sg_sampler_free(sg_sampler *s)
     sg_profile_free(s->profile);
     free(s->stack);
     free(s->root_skip_file);
+    free(s->ignore_tids);
     free(s);
 }
 
@@ -236,12 +246,22 @@ static uint32_t track_for(sg_sampler *s, int64_t tid)
     return t;
 }
 
+static bool ignored(const sg_sampler *s, int64_t tid)
+{
+    for (size_t i = 0; i < s->cfg.n_ignore_tids; i++)
+        if (s->ignore_tids[i] == tid)
+            return true;
+    return false;
+}
+
 /* One thread's sample into the model. Returns false if its stack was unusable. */
 static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns)
 {
     if (th->native_tid == 0)
         return true; /* an exiting thread, or one not started yet: nothing to attribute */
     int64_t tid = th->native_tid > 0 ? th->native_tid : (int64_t)th->pthread_id;
+    if (ignored(s, tid))
+        return true;
     int oncpu = sg_threadstat_oncpu(s->threads, tid);
     if (s->cfg.clock == SG_CLOCK_CPU && oncpu != 1)
         return true;

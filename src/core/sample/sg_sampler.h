@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "../base/sg_error.h"
+#include "../mem/sg_reader.h"
 #include "../profile/sg_profile.h"
 
 typedef struct sg_sampler_config {
@@ -20,6 +21,10 @@ typedef struct sg_sampler_config {
     bool wait_for_python; /* the target may not be Python yet (a shell that execs python,
                              an interpreter still starting): keep looking until it is */
     const char *root_skip_file; /* frames of this file are dropped from stack roots */
+    sg_reader_kind reader;      /* how to read the target (AUTO: see sg_reader_open) */
+    const int64_t *ignore_tids; /* threads never sampled (the in-process API's own helper
+                                   threads); copied by sg_sampler_new */
+    size_t n_ignore_tids;
 } sg_sampler_config;
 
 typedef struct sg_sampler sg_sampler;
