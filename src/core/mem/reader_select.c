@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sg_reader.h"
 
@@ -43,8 +44,19 @@ sg_reader *sg_reader_open(int pid, sg_reader_kind kind, sg_error *err)
     r = sg_reader_procmem_open(pid, &perr);
     if (r)
         return r;
-    /* Both closed: process_vm_readv's message explains the permission problem. */
-    if (err) {
+    /* Both closed. On our own PID the ptrace check always passes, so a refusal can only
+     * be a filter on the system calls; elsewhere process_vm_readv's message explains the
+     * permission problem. */
+    if (err && pid == getpid()) {
+        sg_fail(err, SG_E_BLOCKED, verr.errnum,
+                "the kernel forbids this process to read its own memory: process_vm_readv "
+                "fails (%s) and so does /proc/self/mem (%s); this is a seccomp filter (a "
+                "container's default profile): allow process_vm_readv in it, or run the "
+                "container with CAP_SYS_PTRACE (docker --cap-add SYS_PTRACE), or profile "
+                "from outside with 'spyglass run'",
+                strerror(verr.errnum),
+                perr.errnum ? strerror(perr.errnum) : sg_code_message(perr.code));
+    } else if (err) {
         *err = verr;
         size_t used = strlen(err->msg);
         snprintf(err->msg + used, sizeof err->msg - used, "; reading /proc/%d/mem instead "
