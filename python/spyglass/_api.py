@@ -361,7 +361,7 @@ class SignalToggle:
         self._profiler = None
         self._windows = 0
         self._closed = False
-        self._r, self._w = os.pipe2(os.O_CLOEXEC) if hasattr(os, "pipe2") else os.pipe()
+        self._r, self._w = os.pipe()
         os.set_blocking(self._w, False)
         tid_ready = threading.Event()
         self._tid = None
@@ -397,6 +397,9 @@ class SignalToggle:
 
     def _work(self, tid_ready):
         self._tid = threading.get_native_id()
+        # The signal goes to a thread that runs Python code (the main thread runs the
+        # handler), never to this one blocked in read().
+        signal.pthread_sigmask(signal.SIG_BLOCK, {self.signum})
         tid_ready.set()
         while True:
             try:
