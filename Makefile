@@ -45,7 +45,7 @@ $(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wild
 	rm -rf $(BUILD)/venv/$*; \
 	$$py -m venv $(BUILD)/venv/$* && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
-	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest pytest-xdist ipython && \
 	SPYGLASS_STRICT=1 $(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
 	touch $@
 
