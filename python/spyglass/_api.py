@@ -87,7 +87,8 @@ class Profiler:
     per second (sample mode). clock: "wall" (every thread at every tick, running or not)
     or "cpu" (only threads on a CPU). include/exclude (globs on file paths),
     exclude_syspath and threads ("all" or "main"): in sample mode what reports show by
-    default (the profile keeps every sample); in trace modes what is traced. functions:
+    default (the profile keeps every sample); in trace modes what is traced
+    (exclude_syspath=None: the tracer's default). functions:
     trace modes only, the functions to trace. output: a path (with {pid}, {n}, {time})
     where stop() writes the profile or report (the suffix or `format` decides).
 
@@ -96,7 +97,7 @@ class Profiler:
     written to output)."""
 
     def __init__(self, mode="sample", rate=DEFAULT_RATE, clock="wall", *, functions=(),
-                 include=(), exclude=(), exclude_syspath=False, threads="all", output=None,
+                 include=(), exclude=(), exclude_syspath=None, threads="all", output=None,
                  format=None, reader=None, _ignore_tids=()):
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r} (choose from {', '.join(MODES)})")
@@ -165,7 +166,7 @@ class Profiler:
                 cls = _trace_session_class(self.mode)
                 session = cls(self.mode, clock=self.clock, functions=self.functions,
                               include=self.include, exclude=self.exclude,
-                              exclude_syspath=self.exclude_syspath or None)
+                              exclude_syspath=self.exclude_syspath)
                 session.start()
             self._session = session
             self._pid = os.getpid()
