@@ -25,7 +25,10 @@ DEFAULT_RATE = 1000
 _RENDER_OPTIONS = ("threads", "exclude_syspath", "include", "exclude", "per_thread", "view",
                    "max_rows", "min_share", "context", "color")
 
-_running = weakref.WeakSet()  # started and not stopped: stopped (and written) at exit
+# Started and not stopped (kept alive, so that `Profiler(output=...).start()` without a
+# reference still profiles until exit): stopped, and written if they have an output, at
+# exit.
+_running = set()
 
 
 def _error(code, message):

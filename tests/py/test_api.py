@@ -115,6 +115,13 @@ def test_signal_toggle_captures_only_each_window(tmp_path):
         assert truth["helper_tid"] not in {t["tid"] for t in prof.tracks}
 
 
+def test_running_at_interpreter_exit(tmp_path):
+    for _ in range(3):
+        scenario("at_exit", tmp_path)
+        prof = Prof(str(tmp_path / "exit.pb.gz"))
+        assert prof.function_total("hot_main") >= 0.5 * prof.total() > 0
+
+
 def test_proc_mem_reader_forced(tmp_path):
     _, truth = scenario("reader", tmp_path, env={"SPYGLASS_READER": "procmem"})
     assert truth["reader"] == "/proc/PID/mem"

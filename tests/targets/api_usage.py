@@ -196,6 +196,19 @@ def reader(out):
     return {"reader": p.profile.to_dict()["attrs"].get("reader")}
 
 
+def at_exit(out):
+    """Never stopped: the Profiler is written at exit; the raw sampler thread is still
+    sampling while the interpreter finalizes."""
+    from spyglass import _core
+
+    spyglass.Profiler(rate=5000, output=os.path.join(out, "exit.pb.gz")).start()
+    hot_main(0.2)
+    raw = _core.Sampler(os.getpid(), rate=10000)
+    raw.start()
+    globals()["keep"] = raw
+    return {}
+
+
 def _seccomp_deny(*syscalls):
     """Makes the listed x86-64 system calls fail with EPERM in this process, the way a
     container's seccomp profile does."""
