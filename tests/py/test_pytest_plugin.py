@@ -24,11 +24,12 @@ OUTCOMES = {
 CALLED = sorted(set(OUTCOMES) - {"test_error"})
 
 
-def run_pytest(project, *args, timeout=300):
+def run_pytest(project, *args, timeout=300, env=None):
     cp = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=junit.xml",
          *args],
-        cwd=project, capture_output=True, text=True, timeout=timeout)
+        cwd=project, capture_output=True, text=True, timeout=timeout,
+        env=dict(os.environ, **(env or {})))
     return cp, outcomes(os.path.join(project, "junit.xml"))
 
 
@@ -127,6 +128,15 @@ def test_with_xdist_workers(project):
     per_worker = [{p["pid"] for p in Prof(str(project / ".spyglass" / w)).raw["processes"]}
                   for w in workers]
     assert len(pids) == 2 and pids == per_worker[0] | per_worker[1]
+
+
+def test_a_profiling_failure_changes_no_outcome(project):
+    # An impossible reader makes every start fail, inside the hook around each test.
+    cp, got = run_pytest(project, "--spyglass", "-W", "error",
+                         env={"SPYGLASS_READER": "telepathy"})
+    assert got == dict(OUTCOMES, test_block="failed"), cp.stdout  # the fixture's own use
+    assert "spyglass: profiling stopped: cannot profile: unknown reader telepathy" in cp.stdout
+    assert "no test was profiled" in cp.stdout
 
 
 def test_custom_directory_and_trace_mode_request(project):

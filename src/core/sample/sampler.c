@@ -61,7 +61,7 @@ static void read_cmdline(int pid, char *out, size_t len)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
     out[0] = '\0';
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
         return;
     size_t n = fread(out, 1, len - 1, f);
@@ -353,7 +353,7 @@ static bool target_alive(int pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
         return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);
