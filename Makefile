@@ -47,7 +47,7 @@ $(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wild
 	rm -rf $(BUILD)/venv/$*; \
 	$$py -m venv $(BUILD)/venv/$* && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
-	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest $(TEST_PIP_PACKAGES) && \
+	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest pytest-xdist ipython $(TEST_PIP_PACKAGES) && \
 	SPYGLASS_STRICT=1 $(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
 	touch $@
 

@@ -335,6 +335,27 @@ static PyObject *profile_set_attr(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* For profiles put together from several runs (the pytest plugin's merged profile):
+ * merge() adds samples but leaves the metadata of the first. */
+static PyObject *profile_set_meta(PyObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"duration_ns", "ticks_requested", "ticks_taken", NULL};
+    sg_profile_meta *m = sg_profile_meta_of(((sg_ext_profile *)self)->p);
+    long long duration = m->duration_ns;
+    unsigned long long requested = m->ticks_requested, taken = m->ticks_taken;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|$LKK", kwlist, &duration, &requested,
+                                     &taken))
+        return NULL;
+    if (duration < 0) {
+        PyErr_SetString(PyExc_ValueError, "duration_ns must not be negative");
+        return NULL;
+    }
+    m->duration_ns = duration;
+    m->ticks_requested = requested;
+    m->ticks_taken = taken;
+    Py_RETURN_NONE;
+}
+
 static PyObject *profile_sample_counts(PyObject *self, PyObject *unused)
 {
     const sg_profile *p = ((sg_ext_profile *)self)->p;
@@ -560,6 +581,8 @@ static PyMethodDef profile_methods[] = {
      "threads with samples, by pid and tid"},
     {"meta", profile_meta, METH_NOARGS, "meta() -> dict: mode, clock, rate, duration, ticks"},
     {"set_attr", profile_set_attr, METH_VARARGS, "set_attr(key, value)"},
+    {"set_meta", (PyCFunction)(void (*)(void))profile_set_meta, METH_VARARGS | METH_KEYWORDS,
+     "set_meta(*, duration_ns, ticks_requested, ticks_taken): after merging runs"},
     {"sample_counts", profile_sample_counts, METH_NOARGS,
      "sample_counts() -> (stacks read, stack reads that failed), over all processes"},
     {"to_dict", profile_to_dict, METH_NOARGS, "the whole model as plain data"},

@@ -1,6 +1,7 @@
 /* One interface for reading another address space. Everything read through it is
  * untrusted: callers validate what they get. Implementations: the remote reader
- * (process_vm_readv on a PID, also our own PID from a native thread) and a fake
+ * (process_vm_readv on a PID, also our own PID from a native thread), the /proc/PID/mem
+ * reader (pread; the fallback where seccomp forbids process_vm_readv) and a fake
  * reader over in-memory regions for tests and fuzzing. */
 #ifndef SG_READER_H
 #define SG_READER_H
@@ -11,6 +12,10 @@
 #include "../base/sg_error.h"
 
 typedef struct sg_reader sg_reader;
+
+/* Which way to read a live process. AUTO is process_vm_readv, falling back to
+ * /proc/PID/mem when the kernel refuses the system call itself (seccomp, ENOSYS). */
+typedef enum { SG_READER_AUTO = 0, SG_READER_VM, SG_READER_PROCMEM } sg_reader_kind;
 
 typedef struct sg_iov {
     uint64_t addr;
@@ -35,6 +40,7 @@ struct sg_reader {
     int pid;           /* -1 for the fake reader */
     uint64_t nreads;   /* read calls, for the benchmark and the error report */
     uint64_t nfailed;
+    sg_reader_kind kind; /* what sg_reader_open chose (AUTO for the fake reader) */
 };
 
 static inline int sg_read(sg_reader *r, uint64_t addr, void *buf, size_t len, sg_error *err)
@@ -59,6 +65,17 @@ static inline size_t sg_readv(sg_reader *r, const sg_iov *iov, size_t n)
  * a permission problem (ptrace_scope, seccomp, another user) is reported here,
  * with an explanation, and not as a stream of failed samples. */
 sg_reader *sg_reader_remote_open(int pid, sg_error *err);
+
+/* Opens pid's /proc/PID/mem and probes it like the remote reader. A bad address fails
+ * with EIO (SG_E_READ), never a signal, also on our own PID. */
+sg_reader *sg_reader_procmem_open(int pid, sg_error *err);
+
+/* Opens a reader of the given kind (see sg_reader_kind); the result's kind says which
+ * one AUTO chose. When AUTO finds both ways closed, the error is process_vm_readv's
+ * (it explains the permission problem) with the fallback's failure appended. */
+sg_reader *sg_reader_open(int pid, sg_reader_kind kind, sg_error *err);
+/* "process_vm_readv", "/proc/PID/mem" or "auto". */
+const char *sg_reader_kind_name(sg_reader_kind kind);
 
 /* The fake reader: regions added by copy; reads outside them fail with SG_E_READ. */
 sg_reader *sg_reader_fake_new(void);

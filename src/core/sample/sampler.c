@@ -58,6 +58,7 @@ typedef struct target {
 struct sg_sampler {
     sg_sampler_config cfg;
     char *root_skip_file;
+    int64_t *ignore_tids;
     sg_profile *profile;
     target **targets; /* [0] is cfg.pid; each on the heap, since the walker and the
                           symbol cache keep pointers into it */
@@ -89,7 +90,7 @@ static void read_cmdline(int pid, char *out, size_t len)
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
     out[0] = '\0';
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
         return;
     size_t n = fread(out, 1, len - 1, f);
@@ -129,7 +130,7 @@ static int target_open(sg_sampler *s, int pid, sg_error *err)
         return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     t->pid = pid;
     t->process = SG_NONE;
-    t->reader = sg_reader_remote_open(pid, err);
+    t->reader = sg_reader_open(pid, s->cfg.reader, err);
     if (!t->reader) {
         free(t);
         return -1;
@@ -159,6 +160,13 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     if (cfg->root_skip_file && !(s->root_skip_file = strdup(cfg->root_skip_file)))
         goto oom;
     s->cfg.root_skip_file = s->root_skip_file;
+    if (cfg->n_ignore_tids) {
+        s->ignore_tids = malloc(cfg->n_ignore_tids * sizeof *s->ignore_tids);
+        if (!s->ignore_tids)
+            goto oom;
+        memcpy(s->ignore_tids, cfg->ignore_tids, cfg->n_ignore_tids * sizeof *s->ignore_tids);
+    }
+    s->cfg.ignore_tids = s->ignore_tids;
     sg_walk_result_init(&s->res);
     s->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sg_now_ns();
     s->targets = calloc(cfg->follow_children ? MAX_TARGETS : 1, sizeof *s->targets);
@@ -178,7 +186,9 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     m->rate_hz = cfg->rate_hz;
     /* The program itself is always in the profile, even if it never runs Python. */
     s->targets[0]->process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
-    if (s->targets[0]->process == SG_NONE)
+    if (s->targets[0]->process == SG_NONE ||
+        sg_profile_set_attr(s->profile, "reader",
+                            sg_reader_kind_name(s->targets[0]->reader->kind)) != 0)
         goto oom;
     return s;
 oom:
@@ -198,6 +208,7 @@ void sg_sampler_free(sg_sampler *s)
     sg_profile_free(s->profile);
     free(s->stack);
     free(s->root_skip_file);
+    free(s->ignore_tids);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -342,12 +353,22 @@ static uint32_t track_for(sg_sampler *s, target *t, int64_t tid)
     return k;
 }
 
+static bool ignored(const sg_sampler *s, int64_t tid)
+{
+    for (size_t i = 0; i < s->cfg.n_ignore_tids; i++)
+        if (s->ignore_tids[i] == tid)
+            return true;
+    return false;
+}
+
 /* One thread's sample into the model. Returns false if its stack was unusable. */
 static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_t period_ns)
 {
     if (th->native_tid == 0)
         return true; /* an exiting thread, or one not started yet: nothing to attribute */
     int64_t tid = th->native_tid > 0 ? th->native_tid : (int64_t)th->pthread_id;
+    if (t == s->targets[0] && ignored(s, tid))
+        return true;
     int oncpu = sg_threadstat_oncpu(t->threads, tid);
     if (s->cfg.clock == SG_CLOCK_CPU && oncpu != 1)
         return true;
@@ -461,7 +482,7 @@ static bool target_alive(int pid)
 {
     char path[64], buf[512];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
         return false;
     size_t n = fread(buf, 1, sizeof buf - 1, f);

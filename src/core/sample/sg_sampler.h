@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "../base/sg_error.h"
+#include "../mem/sg_reader.h"
 #include "../profile/sg_profile.h"
 
 typedef struct sg_sampler_config {
@@ -24,6 +25,10 @@ typedef struct sg_sampler_config {
                              each as its own process in the profile */
     bool timeline;        /* also record every sample's time, in order (memory grows with
                              run length: 16 bytes per sample and thread) */
+    sg_reader_kind reader;      /* how to read the target (AUTO: see sg_reader_open) */
+    const int64_t *ignore_tids; /* threads never sampled (the in-process API's own helper
+                                   threads); copied by sg_sampler_new */
+    size_t n_ignore_tids;
 } sg_sampler_config;
 
 typedef struct sg_sampler sg_sampler;
