@@ -289,7 +289,8 @@ static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns
     return sg_profile_add(s->profile, track, node, flags, values) == 0;
 }
 
-/* Returns 1 sampled, 0 nothing to sample yet, -1 target gone. */
+/* Returns 1 sampled, 0 nothing to sample yet, -1 target gone, -2 the program changed
+ * (exec or exit: see the exe check in the loop). */
 static int sample_once(sg_sampler *s, int64_t period_ns)
 {
     sg_error err;
@@ -299,6 +300,12 @@ static int sample_once(sg_sampler *s, int64_t period_ns)
             return -1;
         if (err.code == SG_E_NOT_READY)
             return 0;
+        /* A failed walk is often the first sign of an exec or an exit: look now, not at
+         * the next periodic check, so that neither counts as failed samples. */
+        char exe[sizeof s->exe];
+        read_exe(s->cfg.pid, exe, sizeof exe);
+        if (strcmp(exe, s->exe) != 0)
+            return -2;
         process_of(s)->samples_failed++;
         return 1;
     }
@@ -402,6 +409,10 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             }
         }
         int r = sample_once(s, period);
+        if (r == -2) {
+            last_exe_check = now - EXE_CHECK_NS; /* handled at the top of the loop */
+            continue;
+        }
         if (r < 0)
             break;
         ticks++;

@@ -240,6 +240,10 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *
                              : 0;
         if (!push_frame(res, code, offset, flags))
             return SG_E_NOMEM;
+        /* A generator's frame is linked to its caller only while it runs: seen as the
+         * root, it was read just as it yielded, and the stack is cut short. */
+        if (!next && a->owner_generator >= 0 && owner == (uint8_t)a->owner_generator)
+            return SG_E_INVALID;
         frame = next;
     }
     return SG_OK;
