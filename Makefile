@@ -144,5 +144,12 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	@$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
 
+# Ten minutes at 10 kHz against a churning workload; reports the sampler's RSS growth.
+# Not part of `make test`.
+TORTURE_SECONDS ?= 600
+torture-long: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
+	$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python tools/torture_long.py \
+		$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python $(TORTURE_SECONDS)
+
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info
