@@ -75,9 +75,11 @@ demo: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 
 # ASan+UBSan: the C tests, then the pytest suite against an instrumented extension
 # (the interpreter is not instrumented, so the runtime is preloaded; CPython's own
-# allocations at exit are not ours to report, hence detect_leaks=0 for that part).
+# allocations at exit are not ours to report, hence detect_leaks=0 for that part: leaks
+# of the core are checked by ctest-san, which also replays the fuzz corpus under ASan,
+# and by lsan-sampler and valgrind on the sampler end to end).
 SAN_PY ?= $(lastword $(PYTHONS))
-sanitize: ctest-san
+sanitize: ctest-san lsan-sampler valgrind
 	@v=$$(basename $(SAN_PY) | sed 's/^python//'); venv=$(BUILD)/venv-san/$$v; \
 	rm -rf $$venv && $(SAN_PY) -m venv $$venv && \
 	$$venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel pytest && \
@@ -143,6 +145,30 @@ fuzz: fuzz-build
 
 fuzz-smoke: fuzz-build
 	@$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
+
+# The sampler end to end as a C program (tests/san/sampler_driver.c) sampling a real
+# Python child of every version: under ASan+UBSan with LeakSanitizer (leaks of our code,
+# without CPython's allocations in the way), and under valgrind memcheck.
+DRIVER_TARGETS := "threads.py 0.5" "torture_generators.py 20 0.5"
+$(BUILD)/san/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN_FLAGS) -o $@ $< $(CORE_SRC) -lz
+$(BUILD)/valgrind/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O1 -o $@ $< $(CORE_SRC) -lz
+
+lsan-sampler: $(BUILD)/san/sampler_driver
+	@set -e; for py in $(PYTHONS); do for t in $(DRIVER_TARGETS); do \
+		echo "== LeakSanitizer: sampler on $$(basename $$py) $$t"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(BUILD)/san/sampler_driver 2000 $$py tests/targets/$$t >/dev/null; done; done
+
+valgrind: $(BUILD)/valgrind/sampler_driver
+	@set -e; for py in $(PYTHONS); do for t in $(DRIVER_TARGETS); do \
+		echo "== valgrind memcheck: sampler on $$(basename $$py) $$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--show-leak-kinds=definite,indirect $(BUILD)/valgrind/sampler_driver 1000 $$py \
+			tests/targets/$$t >/dev/null; done; done
 
 # Ten minutes at 10 kHz against a churning workload; reports the sampler's RSS growth.
 # Not part of `make test`.
