@@ -25,7 +25,9 @@ all: ctest
 help:
 	@echo "make demo      set up a virtualenv, install spyglass, profile examples/demo.py"
 	@echo "make test      C unit tests, then pytest on every CPython 3.9-3.13 (PYTHONS=...)"
-	@echo "make sanitize  C unit tests and pytest under ASan+UBSan"
+	@echo "make sanitize  C unit tests and pytest under ASan+UBSan; sampler under LSan and valgrind"
+	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
+	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
 
 $(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
