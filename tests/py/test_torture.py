@@ -49,9 +49,10 @@ def test_thread_churn_200_threads(tmp_path):
 
 def test_recursion_900_deep(tmp_path):
     # 3.9/3.10 read a frame object per syscall: a 900-frame walk overlapping an unwind
-    # is torn more often (counted, never a wrong stack)
+    # is torn more often, the more so on a loaded machine (counted, never a wrong stack)
     _, prof = _torture(tmp_path, "torture_recursion.py", "900", "2.0",
-                       stdout="recursion ok True\n", max_error=15.0)
+                       stdout="recursion ok True\n",
+                       max_error=5.0 if sys.version_info >= (3, 11) else 30.0)
     deepest = max(sum(f[0] == "descend" for f in r["stack"]) for r in prof.records)
     assert deepest == 901, deepest
     # the walk reached the bottom of the deep stacks, not a truncated part of them
