@@ -20,19 +20,22 @@ PYTEST_ARGS ?=
 # What the format round-trip tests load our files with (tests/py/test_formats.py).
 TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
-.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers
+.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers \
+	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long
 all: ctest
 
 help:
 	@echo "make demo      set up a virtualenv, install spyglass, profile examples/demo.py"
 	@echo "make test      C unit tests, then pytest on every CPython 3.9-3.13 (PYTHONS=...)"
-	@echo "make sanitize  C unit tests and pytest under ASan+UBSan"
+	@echo "make sanitize  C unit tests and pytest under ASan+UBSan; sampler under LSan and valgrind"
+	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
+	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
 
 $(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_SRC) -lz
 
-ctest: $(CTEST_BIN)
+ctest: $(CTEST_BIN) fuzz-replay
 	@set -e; export SG_TEST_PYTHONS="$$(echo $(PYTHONS) | tr ' ' ':')"; \
 	for t in $(CTEST_BIN); do echo "== $$t"; $$t; done
 
@@ -67,7 +70,7 @@ pytest-all:
 deps:
 	@tools/install-deps.sh
 
-test: deps ctest pytest-all
+test: deps ctest fuzz-smoke pytest-all
 
 demo: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 	@v=$(notdir $(subst python,,$(DEMO_PYTHON))); \
@@ -76,9 +79,11 @@ demo: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 
 # ASan+UBSan: the C tests, then the pytest suite against an instrumented extension
 # (the interpreter is not instrumented, so the runtime is preloaded; CPython's own
-# allocations at exit are not ours to report, hence detect_leaks=0 for that part).
+# allocations at exit are not ours to report, hence detect_leaks=0 for that part: leaks
+# of the core are checked by ctest-san, which also replays the fuzz corpus under ASan,
+# and by lsan-sampler and valgrind on the sampler end to end).
 SAN_PY ?= $(lastword $(PYTHONS))
-sanitize: ctest-san
+sanitize: ctest-san lsan-sampler valgrind
 	@v=$$(basename $(SAN_PY) | sed 's/^python//'); venv=$(BUILD)/venv-san/$$v; \
 	rm -rf $$venv && $(SAN_PY) -m venv $$venv && \
 	$$venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel pytest && \
@@ -95,6 +100,95 @@ $(BUILD)/bench/write_bench: bench/write_bench.c $(CORE_SRC) $(CORE_HDR)
 
 bench-writers: $(BUILD)/bench/write_bench
 	$(BUILD)/bench/write_bench $(BENCH_ARGS)
+
+# ---- hardening: fuzzing, leak checks, valgrind, the long torture run ----------------
+# Fuzz targets (tests/fuzz/fuzz_*.c), each with a seed corpus in tests/fuzz/corpus/<name>.
+# The line-table target is built once per format. `make fuzz` runs each FUZZ_SECONDS
+# (new inputs go to build/fuzz/corpus, crashes to build/fuzz/crash-*); `make test` runs
+# each FUZZ_SMOKE_SECONDS on its corpus; `make ctest` replays the committed corpus
+# (every input that ever crashed included) with the plain compiler.
+FUZZ_TARGETS := profile lnotab linetable310 locations elf debug_offsets walk
+FUZZ_CC ?= clang-14
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 12
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_SRC_HDR := $(wildcard tests/fuzz/*.h)
+fuzz_src = $(if $(filter lnotab linetable310 locations,$(1)),tests/fuzz/fuzz_linetable.c,tests/fuzz/fuzz_$(1).c)
+fuzz_def = $(if $(filter lnotab,$(1)),-DSG_FUZZ_LT_FORMAT=1,$(if $(filter linetable310,$(1)),-DSG_FUZZ_LT_FORMAT=2,$(if $(filter locations,$(1)),-DSG_FUZZ_LT_FORMAT=3,)))
+
+# The core is compiled once per flavour (libFuzzer-instrumented, plain) and linked
+# into every target.
+FUZZ_OBJ := $(patsubst src/core/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
+REPLAY_OBJ := $(patsubst src/core/%.c,$(BUILD)/ctest/obj/%.o,$(CORE_SRC))
+$(BUILD)/fuzz/obj/%.o: src/core/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(subst -fsanitize=fuzzer,-fsanitize=fuzzer-no-link,$(FUZZ_FLAGS)) -c -o $@ $<
+$(BUILD)/ctest/obj/%.o: src/core/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -c -o $@ $<
+
+define fuzz_rules
+$(BUILD)/fuzz/$(1): $(call fuzz_src,$(1)) $(FUZZ_SRC_HDR) $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) $(FUZZ_OBJ) -lz
+$(BUILD)/ctest/replay_$(1): $(call fuzz_src,$(1)) tests/fuzz/replay.c $(FUZZ_SRC_HDR) $(REPLAY_OBJ)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) tests/fuzz/replay.c $(REPLAY_OBJ) -lz
+endef
+$(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rules,$(t))))
+
+fuzz-replay: $(patsubst %,$(BUILD)/ctest/replay_%,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do $(BUILD)/ctest/replay_$$t tests/fuzz/corpus/$$t; done
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+
+# -rss_limit_mb: the decoders' own limits (1 GiB of decompressed profile) must not trip
+# the fuzzer's default 2 GiB watchdog under ASan.
+FUZZ_RUN = set -e; for t in $(FUZZ_TARGETS); do \
+	mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+	echo "== fuzz $$t ($(1) s)"; \
+	$(BUILD)/fuzz/$$t -max_total_time=$(1) -rss_limit_mb=4096 -timeout=20 -print_final_stats=1 \
+		-artifact_prefix=$(BUILD)/fuzz/$$t- $(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+		2>$(BUILD)/fuzz/$$t.log || { tail -60 $(BUILD)/fuzz/$$t.log; \
+		echo "fuzz target $$t failed: the input is in $(BUILD)/fuzz/$$t-*; add it to tests/fuzz/corpus/$$t once fixed"; exit 1; }; \
+	grep -E '^stat::number_of_executed_units|^stat::new_units_added' $(BUILD)/fuzz/$$t.log | tr '\n' ' '; echo; \
+	done
+
+fuzz: fuzz-build
+	@$(call FUZZ_RUN,$(FUZZ_SECONDS))
+
+fuzz-smoke: fuzz-build
+	@$(call FUZZ_RUN,$(FUZZ_SMOKE_SECONDS))
+
+# The sampler end to end as a C program (tests/san/sampler_driver.c) sampling a real
+# Python child of every version: under ASan+UBSan with LeakSanitizer (leaks of our code,
+# without CPython's allocations in the way), and under valgrind memcheck.
+DRIVER_TARGETS := "threads.py 0.5" "torture_generators.py 20 0.5"
+$(BUILD)/san/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN_FLAGS) -o $@ $< $(CORE_SRC) -lz
+$(BUILD)/valgrind/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O1 -o $@ $< $(CORE_SRC) -lz
+
+lsan-sampler: $(BUILD)/san/sampler_driver
+	@set -e; for py in $(PYTHONS); do for t in $(DRIVER_TARGETS); do \
+		echo "== LeakSanitizer: sampler on $$(basename $$py) $$t"; \
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(BUILD)/san/sampler_driver 2000 $$py tests/targets/$$t >/dev/null; done; done
+
+valgrind: $(BUILD)/valgrind/sampler_driver
+	@set -e; for py in $(PYTHONS); do for t in $(DRIVER_TARGETS); do \
+		echo "== valgrind memcheck: sampler on $$(basename $$py) $$t"; \
+		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+			--show-leak-kinds=definite,indirect $(BUILD)/valgrind/sampler_driver 1000 $$py \
+			tests/targets/$$t >/dev/null; done; done
+
+# Ten minutes at 10 kHz against a churning workload; reports the sampler's RSS growth.
+# Not part of `make test`.
+TORTURE_SECONDS ?= 600
+torture-long: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
+	$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python tools/torture_long.py \
+		$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python $(TORTURE_SECONDS)
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info

@@ -1,6 +1,7 @@
 """Where reports and profiles go: format choice by option or file suffix, filters, and
 atomic writes (through the C core)."""
 
+import errno
 import os
 import sys
 
@@ -82,6 +83,20 @@ def emit(profile, fmt, path, opts, default_stream=None):
         _core.write_file(path, data)
         return
     stream = default_stream or sys.stdout
-    stream.flush()
-    stream.buffer.write(data)
-    stream.buffer.flush()
+    try:
+        stream.flush()
+        stream.buffer.write(data)
+        stream.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        # A full disk behind a redirection: one line, and the bytes still buffered must
+        # not fail again (with a traceback) when the interpreter flushes at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except OSError:
+            pass
+        where = "standard output" if stream is sys.stdout else "standard error"
+        raise _core.Error("SG_E_IO", f"writing to {where}: {exc.strerror}"
+                          + (" (the disk is full)" if exc.errno == errno.ENOSPC else "")
+                          ) from None

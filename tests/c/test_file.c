@@ -172,6 +172,60 @@ static void test_stdout(void)
     SG_CHECK_EQ_STR(buf, "to stdout");
 }
 
+/* Devices are written where they are, never replaced by a renamed file: /dev/null
+ * stays a device, /dev/full reports a full disk. */
+static void test_devices_written_in_place(void)
+{
+    sg_error e;
+    struct stat st;
+    SG_CHECK_EQ_INT(sg_file_write_atomic("/dev/null", "x", 1, &e), 0);
+    SG_CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
+    SG_CHECK_EQ_INT(sg_file_write_atomic("/dev/full", "x", 1, &e), -1);
+    SG_CHECK(e.code == SG_E_IO && e.errnum == ENOSPC && strstr(e.msg, "the disk is full"));
+    SG_CHECK(stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode));
+    SG_CHECK_EQ_INT(count_entries(dir), 0);
+}
+
+/* A path naming our stdout (here a pipe, through /proc/self/fd/1 and /dev/stdout) is
+ * that stream, not a file to replace. */
+static void test_stdout_by_name(void)
+{
+    const char *names[] = {"/dev/stdout", "/proc/self/fd/1"};
+    for (int i = 0; i < 2; i++) {
+        int fds[2];
+        SG_CHECK(pipe(fds) == 0);
+        fflush(stdout);
+        int saved = dup(STDOUT_FILENO);
+        dup2(fds[1], STDOUT_FILENO);
+        sg_error e;
+        int rc = sg_file_write_atomic(names[i], "by name", 7, &e);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        close(fds[1]);
+        char buf[32] = {0};
+        ssize_t n = read(fds[0], buf, sizeof buf - 1);
+        close(fds[0]);
+        SG_CHECK_EQ_INT(rc, 0);
+        SG_CHECK_EQ_INT(n, 7);
+    }
+    struct stat st;
+    SG_CHECK(lstat("/dev/stdout", &st) == 0 && S_ISLNK(st.st_mode));
+}
+
+/* Replacing a private file keeps it private. */
+static void test_mode_kept(void)
+{
+    sg_error e;
+    const char *p = in_dir("private.pb.gz");
+    SG_CHECK_EQ_INT(sg_file_write_atomic(p, "a", 1, &e), 0);
+    SG_CHECK(chmod(p, 0600) == 0);
+    SG_CHECK_EQ_INT(sg_file_write_atomic(p, "b", 1, &e), 0);
+    struct stat st;
+    SG_CHECK(stat(p, &st) == 0 && (st.st_mode & 0777) == 0600);
+    SG_CHECK(file_equals(p, "b", 1));
+    unlink(p);
+}
+
 static void test_read_limits(void)
 {
     sg_error e;
@@ -215,6 +269,9 @@ int main(void)
     SG_RUN(test_failed_write_keeps_old_file);
     SG_RUN(test_symlink_not_followed);
     SG_RUN(test_stdout);
+    SG_RUN(test_devices_written_in_place);
+    SG_RUN(test_stdout_by_name);
+    SG_RUN(test_mode_kept);
     SG_RUN(test_read_limits);
     rmdir(dir);
     SG_TEST_MAIN_END();

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,21 +101,59 @@ static void sync_dir_of(const char *path)
     }
 }
 
+/* The standard stream (1 or 2) that path names (/dev/stdout, /proc/self/fd/2, or the
+ * file a stream is redirected to), or -1. */
+static int std_stream_of(const struct stat *st)
+{
+    for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+        struct stat s;
+        if (fstat(fd, &s) == 0 && s.st_dev == st->st_dev && s.st_ino == st->st_ino)
+            return fd;
+    }
+    return -1;
+}
+
+/* Devices, FIFOs and sockets are written where they are: renaming a file over them
+ * would replace /dev/null or /dev/full itself (we may run as root). */
+static int write_in_place(const char *path, const void *data, size_t len, sg_error *err)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return io_fail(err, errno, "writing", path);
+    int rc = write_all(fd, data, len);
+    if (close(fd) != 0 && !rc && errno != EINTR)
+        rc = errno;
+    return rc ? io_fail(err, rc, "writing", path) : 0;
+}
+
 int sg_file_write_atomic(const char *path, const void *data, size_t len, sg_error *err)
 {
     if (!path || !*path || (len && !data))
         return sg_fail(err, SG_E_ARG, 0, "no output file given");
-    if (strcmp(path, "-") == 0) {
+    struct stat st;
+    int stream = strcmp(path, "-") == 0 ? STDOUT_FILENO
+                 : stat(path, &st) == 0 ? std_stream_of(&st)
+                                        : -1;
+    if (stream >= 0) {
         /* Anything the caller printed through stdio must come out before our bytes. */
-        fflush(stdout);
-        int rc = write_all(STDOUT_FILENO, data, len);
-        return rc ? io_fail(err, rc, "writing", "to standard output") : 0;
+        fflush(stream == STDOUT_FILENO ? stdout : stderr);
+        int rc = write_all(stream, data, len);
+        return rc ? io_fail(err, rc, "writing",
+                            stream == STDOUT_FILENO ? "to standard output"
+                                                    : "to standard error")
+                  : 0;
     }
+    bool exists = lstat(path, &st) == 0;
+    if (exists && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode) && !S_ISDIR(st.st_mode))
+        return write_in_place(path, data, len, err);
     char *tmp = NULL;
     int errnum = 0;
     int fd = create_temp(path, &tmp, &errnum);
     if (fd < 0)
         return io_fail(err, errnum, "cannot create a file next to", path);
+    /* A file we replace keeps its permissions (a private profile stays private). */
+    if (exists && S_ISREG(st.st_mode))
+        (void)fchmod(fd, st.st_mode & 07777);
     const char *what = "writing";
     int rc = write_all(fd, data, len);
     if (!rc && fsync(fd) != 0 && errno != EINVAL && errno != EROFS)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sg_reader.h"
@@ -113,9 +114,27 @@ sg_reader *sg_reader_remote_open(int pid, sg_error *err)
     rr->base.ops = &remote_ops;
     rr->base.pid = pid;
 
+    /* A process between fork and exec, or in the middle of exec, briefly has no
+     * mappings at all (maps reads fine but empty): wait a little for its new image
+     * rather than calling that a permission problem. */
     uint64_t addr;
-    if (first_mapping(pid, &addr) != 0) {
-        int e = errno;
+    int found = -1, e = 0;
+    for (int tries = 0; tries < 50; tries++) {
+        errno = 0;
+        found = first_mapping(pid, &addr);
+        e = errno;
+        if (found == 0 || e != 0)
+            break;
+        struct timespec pause = {0, 2000000L};
+        nanosleep(&pause, NULL);
+    }
+    if (found != 0 && e == 0) {
+        sg_reader_free(&rr->base);
+        sg_fail(err, kill(pid, 0) != 0 && errno == ESRCH ? SG_E_NO_PROCESS : SG_E_READ, 0,
+                "process %d has no memory mapped (exiting, or not started yet)", pid);
+        return NULL;
+    }
+    if (found != 0) {
         sg_reader_free(&rr->base);
         if (e == ENOENT || e == ESRCH) {
             sg_fail(err, SG_E_NO_PROCESS, e, "no process with PID %d", pid);

@@ -420,7 +420,10 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     return true;
 }
 
-/* Returns 1 sampled, 0 nothing to sample yet, -1 target gone. */
+static void exec_identity(int pid, char *out, size_t len);
+
+/* Returns 1 sampled, 0 nothing to sample yet, -1 target gone, -2 the program changed
+ * (exec or exit: the exe check of the loop handles it). */
 static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
 {
     sg_error err;
@@ -430,6 +433,12 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
             return -1;
         if (err.code == SG_E_NOT_READY)
             return 0;
+        /* A failed walk is often the first sign of an exec or an exit: look now, not at
+         * the next periodic check, so that neither counts as failed samples. */
+        char id[sizeof t->exe];
+        exec_identity(t->pid, id, sizeof id);
+        if (strcmp(id, t->exe) != 0)
+            return -2;
         process_of(s, t)->samples_failed++;
         return 1;
     }
@@ -450,6 +459,8 @@ int sg_sampler_tick(sg_sampler *s, sg_error *err)
     if (!t->have_target && sg_sampler_prepare(s, err) != 0)
         return -1;
     int r = sample_target(s, t, (int64_t)(1e9 / s->cfg.rate_hz));
+    if (r == -2)
+        return sg_fail(err, SG_E_NOT_READY, 0, "process %d is changing program (exec)", t->pid);
     if (r < 0)
         return sg_fail(err, SG_E_NO_PROCESS, 0, "process %d has ended", t->pid);
     if (r == 0)
@@ -577,7 +588,10 @@ static bool step_child(sg_sampler *s, target *t, int64_t now, int64_t period)
         }
         exec_identity(t->pid, t->exe, sizeof t->exe);
     }
-    return sample_target(s, t, period) >= 0;
+    int r = sample_target(s, t, period);
+    if (r == -2)
+        t->last_exe_check = 0; /* look at the next tick */
+    return r != -1;
 }
 
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
@@ -661,14 +675,16 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             taken++;
             s->part_taken++;
         }
-        for (size_t i = 1; r >= 0 && i < s->ntargets;) {
+        if (r == -2)
+            root->last_exe_check = now - EXE_CHECK_NS; /* handled at the next tick */
+        for (size_t i = 1; r != -1 && i < s->ntargets;) {
             if (step_child(s, s->targets[i], now, period))
                 i++;
             else
                 remove_target(s, i);
         }
         pthread_mutex_unlock(&s->lock);
-        if (r < 0)
+        if (r == -1)
             break;
         ticks++;
         if (ticks % SWEEP_TICKS == 0)

@@ -10,6 +10,7 @@
 #include "sg_symbols.h"
 
 #define CODE_MAX_BYTES 512
+#define STR_HDR_BYTES 128
 #define STR_MAX_CHARS 4096
 #define LINETABLE_MAX_BYTES (1u << 20)
 #define MAX_RANGES 200000
@@ -53,7 +54,15 @@ struct sg_symbols {
     pending *pend;
     size_t pend_cap;
     size_t key_lo, key_len;
+    size_t code_len; /* bytes of a code object header that hold every field we read */
+    size_t str_len;  /* the same for a str object */
 };
+
+/* End of the field at off (width bytes) if it lies beyond cur. */
+static size_t field_end(size_t cur, int32_t off, size_t width)
+{
+    return off >= 0 && (size_t)off + width > cur ? (size_t)off + width : cur;
+}
 
 sg_symbols *sg_symbols_new(sg_reader *r, const sg_target *t, sg_profile *p,
                            const char *root_skip_file, sg_error *err)
@@ -90,6 +99,26 @@ sg_symbols *sg_symbols_new(sg_reader *r, const sg_target *t, sg_profile *p,
     }
     s->key_lo = lo;
     s->key_len = hi - lo;
+    /* Headers are read whole into fixed buffers and fields picked out of them; a table
+     * patched from a target's _Py_DebugOffsets may place fields anywhere, so the reads
+     * are sized by the fields, and a layout that does not fit is refused here. */
+    size_t cl = field_end(hi, a->object_type, 8);
+    cl = field_end(cl, a->varobject_size, 8);
+    cl = field_end(cl, a->code_firsttraceable, 4);
+    size_t sl = field_end(0, a->object_type, 8);
+    sl = field_end(sl, a->unicode_length, 8);
+    sl = field_end(sl, a->unicode_state, 4);
+    if (cl > CODE_MAX_BYTES || sl > STR_HDR_BYTES || a->unicode_kind_shift > 29 ||
+        a->unicode_compact_bit > 31 || a->unicode_ascii_bit > 31) {
+        sg_symbols_free(s);
+        sg_fail(err, SG_E_UNSUPPORTED, 0,
+                "the layout table for Python %u.%u places code or str fields beyond what "
+                "spyglass reads",
+                a->major, a->minor);
+        return NULL;
+    }
+    s->code_len = cl;
+    s->str_len = sl;
     return s;
 }
 
@@ -161,10 +190,9 @@ static void put_utf8(char *out, size_t *n, uint32_t c)
 static uint32_t read_str(sg_symbols *s, uint64_t addr)
 {
     const sg_pyabi *a = s->a;
-    unsigned char hdr[128];
+    unsigned char hdr[STR_HDR_BYTES];
     sg_error err;
-    if (!addr || (size_t)a->unicode_compact_size > sizeof hdr ||
-        sg_read(s->r, addr, hdr, (size_t)a->unicode_compact_size, &err) != 0)
+    if (!addr || sg_read(s->r, addr, hdr, s->str_len, &err) != 0)
         return SG_NONE;
     if (s->t->code_type_addr && rd_u64(hdr, a->object_type) == 0)
         return SG_NONE;
@@ -250,8 +278,7 @@ static entry *resolve_miss(sg_symbols *s, uint64_t code)
     const sg_pyabi *a = s->a;
     unsigned char hdr[CODE_MAX_BYTES];
     sg_error err;
-    if (code < 4096 || (code & 7) || a->code_size <= 0 || a->code_size > CODE_MAX_BYTES ||
-        sg_read(s->r, code, hdr, (size_t)a->code_size, &err) != 0)
+    if (code < 4096 || (code & 7) || sg_read(s->r, code, hdr, s->code_len, &err) != 0)
         return NULL;
     if (s->t->code_type_addr && rd_u64(hdr, a->object_type) != s->t->code_type_addr)
         return NULL;

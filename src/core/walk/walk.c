@@ -67,6 +67,8 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     fl = max_end(fl, a->frame_code, 8);
     fl = max_end(fl, a->frame_lasti, a->lasti_model >= SG_LASTI_PREV_INSTR ? 8 : 4);
     fl = max_end(fl, a->frame_owner, 1);
+    if (a->frame_model == SG_FRAMES_OBJECTS)
+        fl = max_end(fl, a->object_type, 8); /* frames are type-checked */
     if (tl == 0 || tl > TSTATE_MAX_BYTES || fl == 0 || fl > FRAME_MAX_BYTES) {
         free(w);
         sg_fail(err, SG_E_UNSUPPORTED, 0, "the layout table for Python %u.%u is unusable",
@@ -238,6 +240,10 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *
                              : 0;
         if (!push_frame(res, code, offset, flags))
             return SG_E_NOMEM;
+        /* A generator's frame is linked to its caller only while it runs: seen as the
+         * root, it was read just as it yielded, and the stack is cut short. */
+        if (!next && a->owner_generator >= 0 && owner == (uint8_t)a->owner_generator)
+            return SG_E_INVALID;
         frame = next;
     }
     return SG_OK;
