@@ -158,9 +158,9 @@ def main(argv):
         command = " ".join(([target] if kind != "module" else ["-m", target]) + list(args))
         session = _Session(launched, launched.child.pid, command)
     if launched.sampler is None:  # started, but it cannot be profiled: just wait for it
-        code, interrupted = _run._wait_child(launched.child)
         for n in notes:
             cli._warn(n)
+        code, interrupted = _run._wait_child(launched.child)
         if outputs:
             outputs.replay()
         return _run.conclude(None, code, interrupted, cli._warn)
@@ -203,7 +203,7 @@ class _Top:
         self.collector = _top_view.Collector(session.launched.sampler, opts.interval,
                                              opts.window)
         self.window_s = self.collector.nparts * opts.interval
-        self.quit = False
+        self.quit = None  # why the user ended the session early, if they did
         self.interrupted = False
 
     def info(self):
@@ -230,7 +230,10 @@ class _Top:
         except KeyboardInterrupt:
             self.interrupted = True
         except _Quit:
-            self.quit = True
+            self.quit = "signal"
+        except BrokenPipeError:  # `spyglass top ... | head`: the reader has gone
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            self.quit = "the output was closed"
         return self._finish()
 
     # -- plain tables, when stdout is not a terminal --
@@ -281,7 +284,7 @@ class _Top:
                 dirty = False
             ch = scr.getch()
             if ch in (ord("q"), ord("Q")):
-                self.quit = True
+                self.quit = "q"
                 return
             if ch == curses.KEY_RESIZE:
                 curses.update_lines_cols()
@@ -295,7 +298,7 @@ class _Top:
             elif ch in (ord("t"), ord("T")):
                 self.state.cycle_thread(snap.threads)
                 dirty = True
-            elif ch in (ord("p"), ord("P"), ord(" ")):
+            elif ch in (ord("p"), ord("P")):
                 self.state.paused = not self.state.paused
                 if not self.state.paused:
                     snap = self.snapshot()
@@ -332,7 +335,7 @@ class _Top:
         if s.started_here:
             child = s.launched.child
             if self.quit:
-                self.notes.insert(0, "q: the program was stopped (SIGINT)")
+                self.notes.insert(0, f"{self.quit}: the program was stopped (SIGINT)")
                 _run.stop_child(child)
             elif self.interrupted:
                 code, _ = _run._wait_child(child)
@@ -350,19 +353,18 @@ class _Top:
         whole = self.collector.whole
         if code is not None:
             status = _run.conclude(whole, code, self.interrupted, cli._warn)
-        elif self.interrupted and not s.started_here:
-            status = 0
-        if self.opts.output:
-            self._write(whole)
+        if self.opts.output and not self._write(whole):
+            status = status or 1
         if not s.started_here and not self.quit and not self.interrupted:
             cli._warn(f"process {s.pid} ended")
         return status
 
     def _write(self, whole):
+        """Writes the whole run to -o FILE; False if that failed."""
         ok, bad = whole.sample_counts()
         if ok == 0:
             cli._warn(f"no samples were taken; {self.opts.output} not written")
-            return
+            return True
         if self.session.command:
             whole.set_attr("command", self.session.command)
         if self.session.launched.sampler.python_version:
@@ -374,8 +376,9 @@ class _Top:
             _output.emit(whole, fmt, self.opts.output, plain)
         except _core.Error as exc:
             cli._fail(exc.args[1])
-            return
+            return False
         if self.opts.output != "-":
             rate = 100.0 * bad / (ok + bad) if ok + bad else 0.0
             cli._warn(f"wrote {self.opts.output} ({fmt}; {ok} samples, {rate:.2f}% errors)")
+        return True
 

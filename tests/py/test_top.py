@@ -226,6 +226,21 @@ def test_not_a_terminal_prints_plain_tables(tmp_path):
     assert f"wrote {out}" in cp.stderr
 
 
+def test_closed_output_stops_the_program():
+    """`spyglass top script.py | head`: when the reader goes, top stops the program it
+    started instead of leaving it running."""
+    top = subprocess.Popen([sys.executable, "-m", "spyglass", "top", "--interval", INTERVAL,
+                            target("hotline.py"), "120"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = top.stdout.readline().decode()
+    pid = int(first.split("PID ")[1].split()[0])
+    top.stdout.close()
+    _, err = top.communicate(timeout=30)
+    assert top.returncode == 0, err
+    assert b"the program was stopped" in err
+    assert not os.path.exists(f"/proc/{pid}")  # ended and reaped
+
+
 def test_top_on_a_running_pid(tmp_path):
     prog = subprocess.Popen([sys.executable, target("exits.py"), "forever"],
                             stdout=subprocess.PIPE, text=True)
