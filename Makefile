@@ -25,6 +25,7 @@ help:
 	@echo "make demo      set up a virtualenv, install spyglass, profile examples/demo.py"
 	@echo "make test      C unit tests, then pytest on every CPython 3.9-3.13 (PYTHONS=...)"
 	@echo "make sanitize  C unit tests and pytest under ASan+UBSan"
+	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, cProfile... (PY=3.12; bench-quick, bench-all)"
 
 $(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
@@ -87,3 +88,26 @@ sanitize: ctest-san
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info
+
+# ---- make bench: spyglass against the profilers users would pick instead ----------------
+# Not part of `make test`. Its own virtualenv per interpreter (build/bench-venv/<ver>).
+# PY=3.12 (or a path) picks the interpreter, default the newest installed; BENCH_ARGS adds
+# options of bench/bench.py (--rounds N, --workloads a,b, --modes x,y, --no-md ...).
+BENCH_DRIVER ?= $(or $(lastword $(PYTHONS)),python3)
+BENCH_ARGS ?=
+.PHONY: bench bench-quick bench-all
+bench:
+	BENCH_COMMAND="make bench$(if $(PY), PY=$(PY))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	$(BENCH_DRIVER) bench/bench.py $(if $(PY),--python $(PY)) $(BENCH_ARGS)
+
+bench-quick:
+	BENCH_COMMAND="make bench-quick$(if $(PY), PY=$(PY))" \
+	$(BENCH_DRIVER) bench/bench.py --quick $(if $(PY),--python $(PY)) $(BENCH_ARGS)
+
+bench-all:
+	@set -u; failed=""; for py in $(PYTHONS); do \
+		v=$$(basename $$py | sed 's/^python//'); \
+		echo "== bench on Python $$v"; \
+		BENCH_COMMAND="make bench-all" $(BENCH_DRIVER) bench/bench.py --python $$py $(BENCH_ARGS) \
+			|| failed="$$failed $$v"; \
+	done; if [ -n "$$failed" ]; then echo "bench failed on:$$failed"; exit 1; fi
