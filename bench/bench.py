@@ -380,6 +380,7 @@ def inner(args):
         plan={k: {"scale": v[0], "modes": v[1]} for k, v in plan.items()},
         descriptions={k: v[0] for k, v in WORKLOADS.items()},
         labels={m.id: m.label for m in tools.MODES},
+        where={m.id: m.where for m in tools.MODES},
         seconds=time.perf_counter() - t_start)
     results["summary"] = report.summarize(results)
     os.makedirs(RESULTS_DIR, exist_ok=True)

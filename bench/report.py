@@ -65,7 +65,7 @@ def summarize(results):
             mine = [r for r in runs if r["workload"] == wl and r["mode"] == mid]
             s = {"runs": len(mine), "failed": sum(not r["ok"] for r in mine),
                  "errors": sorted({r["error"] for r in mine if not r["ok"]})}
-            slow, cpu_ratio, acc, acc_self, mem, splits = [], [], [], [], [], {}
+            slow, cpu_ratio, acc, acc_base, mem, splits, seen = [], [], [], [], [], {}, []
             for r in mine:
                 b = base.get((wl, r["round"]))
                 if not r["ok"] or b is None:
@@ -77,14 +77,17 @@ def summarize(results):
                 measured = r["measured"]
                 if kind == "cpu" and "measured_cpu" in r:
                     measured = r["measured_cpu"]
-                acc.append(_error_pp(measured, b["truth_parts"]))
-                acc_self.append(_error_pp(measured, r["truth_parts"]))
+                # in-run truth: what happened in the run the profile describes (robust on a
+                # loaded machine); vs unprofiled: also shows a tracer's distortion of the split
+                acc.append(_error_pp(measured, r["truth_parts"]))
+                acc_base.append(_error_pp(measured, b["truth_parts"]))
+                seen.append(bool(sum(measured.values())))
                 if kind == "cpu":
                     views = [("", measured)]
                     if "measured_gil" in r:
                         views.append(("gil", r["measured_gil"]))
                     for vname, vals in views:
-                        sp = _split(vals, b["truth_parts"])
+                        sp = _split(vals, r["truth_parts"])
                         if sp:
                             splits.setdefault(vname, []).append(sp)
                 if _where(results, mid) == "outside" and not r.get("same_process"):
@@ -104,7 +107,8 @@ def summarize(results):
                 sampler_cpu=_median([r.get("sampler_cpu_share") for r in ok]),
                 error_pp=_median(acc), error_pp_max=max([a for a in acc if a is not None],
                                                         default=None),
-                error_pp_in_run=_median(acc_self),
+                error_pp_unprofiled=_median(acc_base),
+                parts_seen=any(seen),
                 memory_mb=_median(mem), memory_kind=_where(results, mid),
                 error_rate=_median([r.get("error_rate") for r in ok]),
                 measured_view=("cpu" if wsum["base"]["truth_kind"] == "cpu" and
@@ -125,9 +129,7 @@ def summarize(results):
 
 
 def _where(results, mid):
-    import tools
-
-    return tools.BY_ID[mid].where if mid in tools.BY_ID else None
+    return results.get("where", {}).get(mid)
 
 
 # ---- the project's targets --------------------------------------------------------------
@@ -177,7 +179,7 @@ def targets(summary):
             f"{100 * (d.get('profiler_cpu') or 0):.0f}% of a core",
             d["samples_per_second"] >= 100_000, "")
     errs = {wl: s["spyglass-1k"]["error_pp"] for wl, s in summary.items()
-            if not wl.startswith("_") and s.get("spyglass-1k", {}).get("error_pp") is not None}
+            if wl.startswith("gt_") and s.get("spyglass-1k", {}).get("error_pp") is not None}
     if errs:
         worst = max(errs, key=errs.get)
         add("accuracy at 1 kHz: <= 2 pp on every ground truth",
@@ -234,9 +236,15 @@ def _row(mid, label, s):
         prof = _pct(s["profiler_cpu"])
         if s.get("sampler_cpu") is not None:
             prof += f" (sampler {_pct(s['sampler_cpu'])})"
-    acc = "–" if s.get("error_pp") is None else f"{s['error_pp']:.1f} pp"
-    if s.get("error_pp") is not None and s.get("measured_view") == "cpu":
-        acc += " (CPU view)"
+    acc = "–"
+    if s.get("error_pp") is not None:
+        acc = f"{s['error_pp']:.1f} pp"
+        if s.get("error_pp_unprofiled") is not None:
+            acc += f" ({s['error_pp_unprofiled']:.1f})"
+        if s.get("measured_view") == "cpu":
+            acc += " CPU view"
+    elif s.get("parts_seen") is False and s.get("runs"):
+        acc = "none of the parts seen"
     split = "–"
     if s.get("split"):
         split = _fmt_split(s["split"])
@@ -245,8 +253,10 @@ def _row(mid, label, s):
     mem = "–"
     if s.get("memory_mb") is not None:
         # outside: the profiler process's own peak; inside: what it added to the target's
-        sign = "+" if s.get("memory_kind") == "inside" and s["memory_mb"] >= 0 else ""
-        mem = f"{sign}{s['memory_mb']:.0f} MB"
+        if s.get("memory_kind") == "inside":
+            mem = f"{round(s['memory_mb']) or 0:+d} MB"
+        else:
+            mem = f"{s['memory_mb']:.0f} MB"
     errs = _pct(s.get("error_rate"), 2) if s.get("error_rate") is not None else "–"
     label_cell = label + (f" ({s['failed']}/{s['runs']} runs failed: {s['errors'][0]})"
                           if s["failed"] else "")

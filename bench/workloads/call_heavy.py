@@ -41,9 +41,9 @@ def methods(n):
 
 def main(scale):
     truth = Truth()
-    for _ in range(int(80 * scale)):
+    for _ in range(int(60 * scale)):
         with truth.part("fib"):
-            fib(19)
+            fib(22)
         with truth.part("methods"):
             methods(4000)
     truth.finish()
