@@ -67,7 +67,9 @@ WORKLOADS = {
 }
 QUICK = {
     "call_heavy": ["spyglass-1k", "py-spy-1k", "austin-1k", "cprofile", "spyglass-trace"],
-    "line_heavy": ["line_profiler", "spyglass-lines"],
+    "line_heavy": ["line_profiler", "pprofile", "spyglass-lines"],
+    "mixed": ["spyglass-1k", "scalene", "yappi", "spyglass-trace"],
+    "children": ["spyglass-1k", "py-spy-1k"],
     "gt_shares": SAMPLERS_1K,
     "gt_gil": ["spyglass-1k", "spyglass-cpu", "py-spy-1k", "austin-1k"],
     "deep_threads": ["spyglass-10k", "austin-10k"],
