@@ -167,7 +167,9 @@ def setup(python, reinstall=False):
             # have; users on those machines fall back to the 3.x line.
             r = _pip(venv, "install", "austin-dist<4")
             if r.returncode == 0 and _smoke(venv, tool) is None:
-                note = f"latest austin-dist does not run here ({why}); using austin-dist<4"
+                m = re.search(r"GLIBC_[0-9.]+' not found", why)
+                note = (f"the latest austin-dist does not run here ({m.group(0) if m else why}); "
+                        "measured with austin-dist<4")
                 why = None
         state[tool] = {"ok": why is None, "why": f"does not run: {why}" if why else None,
                        "note": note}

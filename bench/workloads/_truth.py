@@ -40,7 +40,7 @@ class Truth:
             "parts": self.parts,
             "cpu_self": me.ru_utime + me.ru_stime,
             "cpu_children": kids.ru_utime + kids.ru_stime,
-            "maxrss_kb": me.ru_maxrss,
+            "maxrss_kb": _peak_rss_kb() or me.ru_maxrss,
         }
         life = _lifetime()
         if life is not None:
@@ -48,6 +48,19 @@ class Truth:
         data.update(extra)
         with open(path, "w") as f:
             json.dump(data, f)
+
+
+def _peak_rss_kb():
+    """This program's peak RSS (VmHWM). Not ru_maxrss: Linux carries that across exec, so
+    a fresh child would report the peak of the process that forked it."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _lifetime():
