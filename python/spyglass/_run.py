@@ -108,7 +108,7 @@ def describe_status(code):
     return 128 + signum, f"the program was killed by {name} ({signum})"
 
 
-def run(kind, target, args, rate, clock, warn):
+def run(kind, target, args, rate, clock, warn, subprocesses=False):
     """Runs and samples. kind is "script", "module" or "command". Returns
     (profile or None, exit status). warn(msg) prints a one-line notice."""
     if kind == "command":
@@ -121,7 +121,8 @@ def run(kind, target, args, rate, clock, warn):
 
     sampler = None
     try:
-        sampler = _core.Sampler(child.pid, rate=rate, clock=clock, **sampler_args)
+        sampler = _core.Sampler(child.pid, rate=rate, clock=clock, subprocesses=subprocesses,
+                                **sampler_args)
         if go_w is not None:
             sampler.prepare()
     except _core.Error as exc:

@@ -15,6 +15,8 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
+spyglass attach [options] PID                  sample a running Python process
+spyglass dump [--json] PID                     print every thread's current stack, once
 spyglass report [options] FILE                 render a saved profile"""
 
 
@@ -68,8 +70,15 @@ def _run_parser():
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick, with its state (default); "
                         "cpu: only threads running on a CPU")
+    _add_subprocess_option(p)
     _add_output_options(p, "default: text to stderr")
     return p
+
+
+def _add_subprocess_option(p):
+    p.add_argument("--subprocesses", action="store_true",
+                   help="also sample every descendant process that runs Python "
+                        "(multiprocessing, subprocess); reports get a section per process")
 
 
 def _report_parser():
@@ -135,7 +144,8 @@ def cmd_run(argv):
         if not os.path.isdir(parent):
             return _fail(f"cannot write '{opts.output}': directory {parent} does not exist")
 
-    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn)
+    profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
+                               subprocesses=opts.subprocesses)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \
@@ -169,7 +179,20 @@ def cmd_report(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report}
+def _lazy(module, func):
+    """A command implemented in its own module, imported only when used."""
+    def call(argv):
+        import importlib
+        return getattr(importlib.import_module(f"spyglass.{module}"), func)(argv)
+    return call
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "report": cmd_report,
+    "attach": _lazy("_cmd_attach", "cmd_attach"),
+    "dump": _lazy("_cmd_attach", "cmd_dump"),
+}
 
 
 def main(argv=None):

@@ -28,13 +28,13 @@ static int parse_clock(const char *c, sg_clock_kind *out)
 static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"pid", "rate", "clock", "duration", "wait_for_python",
-                             "root_skip_file", NULL};
+                             "root_skip_file", "subprocesses", NULL};
     sampler_obj *self = (sampler_obj *)o;
-    int pid, wait = 0;
+    int pid, wait = 0, children = 0;
     double rate = 1000, duration = 0;
     const char *clock = "wall", *skip = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpz", kwlist, &pid, &rate, &clock,
-                                     &duration, &wait, &skip))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzp", kwlist, &pid, &rate, &clock,
+                                     &duration, &wait, &skip, &children))
         return -1;
     sg_sampler_config cfg = {0};
     cfg.pid = pid;
@@ -42,6 +42,7 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
     cfg.duration_s = duration;
     cfg.wait_for_python = wait;
     cfg.root_skip_file = skip;
+    cfg.follow_children = children;
     if (parse_clock(clock, &cfg.clock) != 0)
         return -1;
     if (self->s) {
@@ -116,6 +117,27 @@ static PyObject *sampler_prepare(PyObject *o, PyObject *unused)
     Py_RETURN_NONE;
 }
 
+static PyObject *sampler_tick(PyObject *o, PyObject *unused)
+{
+    sampler_obj *self = (sampler_obj *)o;
+    sg_sampler *s = get(self);
+    if (!s)
+        return NULL;
+    if (atomic_load(&self->running)) {
+        PyErr_SetString(PyExc_RuntimeError, "Sampler.run() is running");
+        return NULL;
+    }
+    sg_error err;
+    sg_error_clear(&err);
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = sg_sampler_tick(s, &err);
+    Py_END_ALLOW_THREADS
+    if (rc != 0)
+        return sg_ext_raise(sg_ext_state_of_type(Py_TYPE(o)), &err);
+    Py_RETURN_NONE;
+}
+
 static PyObject *sampler_stop(PyObject *o, PyObject *unused)
 {
     atomic_store(&((sampler_obj *)o)->stop, 1);
@@ -151,6 +173,8 @@ static PyMethodDef sampler_methods[] = {
      "run(): sample until stop(), the duration ends or the target exits (GIL released)."},
     {"prepare", sampler_prepare, METH_NOARGS,
      "prepare(): find the Python runtime now; raises Error if it cannot be profiled."},
+    {"tick", sampler_tick, METH_NOARGS,
+     "tick(): take one sample now (for dump); raises Error if the target cannot be read."},
     {"stop", sampler_stop, METH_NOARGS, "stop(): ask run() to return (thread-safe)."},
     {"profile", sampler_profile, METH_NOARGS, "profile() -> Profile: take the result."},
     {NULL, NULL, 0, NULL},
@@ -168,7 +192,7 @@ static PyType_Slot sampler_slots[] = {
     {Py_tp_methods, sampler_methods},
     {Py_tp_getset, sampler_getset},
     {Py_tp_doc, "Sampler(pid, rate=1000, clock='wall', duration=0, wait_for_python=False, "
-                "root_skip_file=None)"},
+                "root_skip_file=None, subprocesses=False)"},
     {0, NULL},
 };
 

@@ -121,8 +121,9 @@ sg_reader *sg_reader_remote_open(int pid, sg_error *err)
             sg_fail(err, SG_E_NO_PROCESS, e, "no process with PID %d", pid);
         } else {
             sg_fail(err, SG_E_PERMISSION, e,
-                    "cannot read /proc/%d/maps (%s): run spyglass as the same user as the "
-                    "target, or as root",
+                    "cannot read /proc/%d/maps (%s): the kernel's ptrace access check "
+                    "refused (another user's process, or kernel.yama.ptrace_scope): run "
+                    "spyglass as the target's user, as root or with CAP_SYS_PTRACE",
                     pid, strerror(e));
         }
         return NULL;

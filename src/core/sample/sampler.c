@@ -4,6 +4,7 @@
  * jittered uniformly in [0.5, 1.5) periods so periodic code cannot alias with the
  * sampler (py-spy does the same, benfred/py-spy timer.rs). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,35 +17,54 @@
 #include "../discover/sg_discover.h"
 #include "../mem/sg_reader.h"
 #include "../walk/sg_walk.h"
+#include "sg_children.h"
 #include "sg_sampler.h"
 #include "sg_symbols.h"
 #include "sg_threadstat.h"
 
 #define EXE_CHECK_NS 100000000LL    /* how often we look for an exec */
 #define DISCOVER_RETRY_NS 20000000LL /* while waiting for Python to appear */
+#define CHILD_SCAN_NS 10000000LL     /* how often descendants are looked for */
+/* A program just exec'ed has not mapped libpython yet; only one that still is not
+ * Python after this long is left alone (until its next exec). */
+#define NOT_PYTHON_AFTER_NS 300000000LL
 #define SWEEP_TICKS 256
+#define MAX_TARGETS 256
 /* A tick late by less than this is still taken (wake-ups are late by tens of
  * microseconds, a tenth of a period at 10 kHz); later ones are dropped, so a stall
  * never turns into a burst of samples of the same moment. */
 #define LATE_LIMIT_NS 10000000LL
 
-struct sg_sampler {
-    sg_sampler_config cfg;
-    char *root_skip_file;
+/* One sampled process: the program itself (targets[0]) or one of its descendants. */
+typedef struct target {
+    int pid;
     sg_reader *reader;
     sg_threadstat *threads;
-    sg_profile *profile;
-    uint32_t process;
+    uint32_t process; /* index into the profile's processes, SG_NONE until Python */
     /* per-incarnation state (rebuilt after an exec) */
     sg_target target;
     bool have_target;
+    bool not_python;  /* discovery failed for good for this exe: wait for an exec */
     sg_walker *walker;
     sg_symbols *symbols;
-    sg_walk_result res;
     char exe[4096];
+    int64_t last_discover;
+    int64_t last_exe_check;
+    int64_t image_since; /* when the current exec image was first seen */
+    uint64_t taken;   /* ticks at which this process was read */
+} target;
+
+struct sg_sampler {
+    sg_sampler_config cfg;
+    char *root_skip_file;
+    sg_profile *profile;
+    target *targets; /* [0] is cfg.pid */
+    size_t ntargets;
+    sg_walk_result res;
     uint32_t *stack; /* scratch: location ids root first */
     size_t stack_cap;
     uint64_t rng;
+    int64_t last_child_scan;
 };
 
 static void read_exe(int pid, char *out, size_t len)
@@ -73,6 +93,45 @@ static void read_cmdline(int pid, char *out, size_t len)
     out[n] = '\0';
 }
 
+static void drop_target(target *t)
+{
+    sg_symbols_free(t->symbols);
+    sg_walker_free(t->walker);
+    t->symbols = NULL;
+    t->walker = NULL;
+    t->have_target = false;
+}
+
+static void target_free(target *t)
+{
+    drop_target(t);
+    sg_threadstat_free(t->threads);
+    sg_reader_free(t->reader);
+    t->threads = NULL;
+    t->reader = NULL;
+}
+
+/* Opens a process to sample. Returns -1 with err when it cannot be read. */
+static int target_open(sg_sampler *s, int pid, sg_error *err)
+{
+    if (s->ntargets >= MAX_TARGETS)
+        return sg_fail(err, SG_E_ARG, 0, "more than %d processes to follow", MAX_TARGETS);
+    target *t = &s->targets[s->ntargets];
+    memset(t, 0, sizeof *t);
+    t->pid = pid;
+    t->process = SG_NONE;
+    t->reader = sg_reader_remote_open(pid, err);
+    if (!t->reader)
+        return -1;
+    t->threads = sg_threadstat_new(pid);
+    if (!t->threads) {
+        target_free(t);
+        return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
+    }
+    s->ntargets++;
+    return 0;
+}
+
 sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
 {
     if (cfg->rate_hz <= 0 || cfg->rate_hz > 1e6) {
@@ -90,15 +149,14 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     s->cfg.root_skip_file = s->root_skip_file;
     sg_walk_result_init(&s->res);
     s->rng = 0x9e3779b97f4a7c15ULL ^ (uint64_t)sg_now_ns();
-    s->reader = sg_reader_remote_open(cfg->pid, err);
-    if (!s->reader) {
+    s->targets = calloc(cfg->follow_children ? MAX_TARGETS : 1, sizeof *s->targets);
+    s->profile = sg_profile_new();
+    if (!s->targets || !s->profile)
+        goto oom;
+    if (target_open(s, cfg->pid, err) != 0) {
         sg_sampler_free(s);
         return NULL;
     }
-    s->threads = sg_threadstat_new(cfg->pid);
-    s->profile = sg_profile_new();
-    if (!s->threads || !s->profile)
-        goto oom;
     const char *types[2] = {"samples", cfg->clock == SG_CLOCK_CPU ? "cpu" : "wall"};
     const char *units[2] = {"count", "nanoseconds"};
     sg_profile_set_value_types(s->profile, 2, types, units);
@@ -106,8 +164,9 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     m->mode = SG_MODE_SAMPLE;
     m->clock = cfg->clock;
     m->rate_hz = cfg->rate_hz;
-    s->process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
-    if (s->process == SG_NONE)
+    /* The program itself is always in the profile, even if it never runs Python. */
+    s->targets[0].process = sg_profile_process(s->profile, (uint32_t)cfg->pid);
+    if (s->targets[0].process == SG_NONE)
         goto oom;
     return s;
 oom:
@@ -116,23 +175,14 @@ oom:
     return NULL;
 }
 
-static void drop_target(sg_sampler *s)
-{
-    sg_symbols_free(s->symbols);
-    sg_walker_free(s->walker);
-    s->symbols = NULL;
-    s->walker = NULL;
-    s->have_target = false;
-}
-
 void sg_sampler_free(sg_sampler *s)
 {
     if (!s)
         return;
-    drop_target(s);
+    for (size_t i = 0; i < s->ntargets; i++)
+        target_free(&s->targets[i]);
+    free(s->targets);
     sg_walk_result_free(&s->res);
-    sg_threadstat_free(s->threads);
-    sg_reader_free(s->reader);
     sg_profile_free(s->profile);
     free(s->stack);
     free(s->root_skip_file);
@@ -150,55 +200,63 @@ sg_profile *sg_sampler_take_profile(sg_sampler *s)
 
 const char *sg_sampler_python_version(const sg_sampler *s)
 {
-    return s->have_target ? s->target.version : "";
+    return s->targets[0].have_target ? s->targets[0].target.version : "";
 }
 
-static sg_process *process_of(sg_sampler *s)
+size_t sg_sampler_nprocesses(const sg_sampler *s)
 {
-    return &sg_profile_processes(s->profile)[s->process];
+    return s->profile ? sg_profile_nprocesses(s->profile) : 0;
 }
 
-/* Tries to find the runtime. Returns 1 when found, 0 to retry later, -1 on a final error. */
-static int try_discover(sg_sampler *s, sg_error *err)
+static sg_process *process_of(sg_sampler *s, const target *t)
+{
+    return &sg_profile_processes(s->profile)[t->process];
+}
+
+/* Tries to find the runtime of t. Returns 1 when found, 0 to retry later (err says
+ * why), -1 on a final error. */
+static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
 {
     sg_error derr;
     sg_error_clear(&derr);
-    if (sg_discover(s->reader, s->cfg.pid, &s->target, &derr) != 0) {
+    if (sg_discover(t->reader, t->pid, &t->target, &derr) != 0) {
         if (derr.code == SG_E_NO_PROCESS)
             return sg_fail(err, SG_E_NO_PROCESS, derr.errnum, "%s", derr.msg);
         bool transient = derr.code == SG_E_NOT_PYTHON || derr.code == SG_E_NOT_READY ||
                          derr.code == SG_E_READ || derr.code == SG_E_ELF;
-        if (transient && s->cfg.wait_for_python) {
-            *err = derr;
-            return 0;
-        }
         *err = derr;
+        return transient && wait ? 0 : -1;
+    }
+    if (t->process == SG_NONE) {
+        t->process = sg_profile_process(s->profile, (uint32_t)t->pid);
+        if (t->process == SG_NONE)
+            return sg_fail(err, SG_E_NOMEM, 0, "out of memory while sampling");
+    }
+    t->walker = sg_walker_new(t->reader, &t->target, err);
+    if (!t->walker)
+        return -1;
+    t->symbols = sg_symbols_new(t->reader, &t->target, s->profile,
+                                t == &s->targets[0] ? s->root_skip_file : NULL, err);
+    if (!t->symbols) {
+        drop_target(t);
         return -1;
     }
-    s->walker = sg_walker_new(s->reader, &s->target, err);
-    if (!s->walker)
-        return -1;
-    s->symbols = sg_symbols_new(s->reader, &s->target, s->profile, s->root_skip_file, err);
-    if (!s->symbols) {
-        drop_target(s);
-        return -1;
-    }
-    s->have_target = true;
-    read_exe(s->cfg.pid, s->exe, sizeof s->exe);
+    t->have_target = true;
+    read_exe(t->pid, t->exe, sizeof t->exe);
     char cmd[4096];
-    read_cmdline(s->cfg.pid, cmd, sizeof cmd);
-    sg_process *proc = process_of(s);
+    read_cmdline(t->pid, cmd, sizeof cmd);
+    sg_process *proc = process_of(s, t);
     proc->cmdline = sg_profile_intern(s->profile, cmd, strlen(cmd));
     proc->python_version =
-        sg_profile_intern(s->profile, s->target.version, strlen(s->target.version));
+        sg_profile_intern(s->profile, t->target.version, strlen(t->target.version));
     return 1;
 }
 
 int sg_sampler_prepare(sg_sampler *s, sg_error *err)
 {
-    if (s->have_target)
+    if (s->targets[0].have_target)
         return 0;
-    int d = try_discover(s, err);
+    int d = try_discover(s, &s->targets[0], s->cfg.wait_for_python, err);
     if (d > 0)
         return 0;
     return -1; /* err was filled by try_discover, transient or not */
@@ -212,14 +270,14 @@ static bool push_loc(sg_sampler *s, size_t n, uint32_t loc)
     return true;
 }
 
-static uint32_t track_for(sg_sampler *s, int64_t tid)
+static uint32_t track_for(sg_sampler *s, target *t, int64_t tid)
 {
     size_t before = sg_profile_ntracks(s->profile);
-    uint32_t t = sg_profile_track(s->profile, s->process, (uint64_t)tid);
-    if (t == SG_NONE || sg_profile_ntracks(s->profile) == before)
-        return t;
-    sg_track *tr = &sg_profile_tracks(s->profile)[t];
-    tr->is_main = tid == s->cfg.pid;
+    uint32_t k = sg_profile_track(s->profile, t->process, (uint64_t)tid);
+    if (k == SG_NONE || sg_profile_ntracks(s->profile) == before)
+        return k;
+    sg_track *tr = &sg_profile_tracks(s->profile)[k];
+    tr->is_main = tid == t->pid;
     char name[64];
     if (tr->is_main) {
         snprintf(name, sizeof name, "MainThread");
@@ -227,22 +285,22 @@ static uint32_t track_for(sg_sampler *s, int64_t tid)
         /* CPython before 3.14 leaves every thread with the process's own name; only a
          * name set by the program tells threads apart. */
         char main_name[64];
-        sg_threadstat_name(s->threads, tid, name, sizeof name);
-        sg_threadstat_name(s->threads, s->cfg.pid, main_name, sizeof main_name);
+        sg_threadstat_name(t->threads, tid, name, sizeof name);
+        sg_threadstat_name(t->threads, t->pid, main_name, sizeof main_name);
         if (!name[0] || strcmp(name, main_name) == 0)
             snprintf(name, sizeof name, "Thread");
     }
     tr->name = sg_profile_intern(s->profile, name, strlen(name));
-    return t;
+    return k;
 }
 
 /* One thread's sample into the model. Returns false if its stack was unusable. */
-static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns)
+static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_t period_ns)
 {
     if (th->native_tid == 0)
         return true; /* an exiting thread, or one not started yet: nothing to attribute */
     int64_t tid = th->native_tid > 0 ? th->native_tid : (int64_t)th->pthread_id;
-    int oncpu = sg_threadstat_oncpu(s->threads, tid);
+    int oncpu = sg_threadstat_oncpu(t->threads, tid);
     if (s->cfg.clock == SG_CLOCK_CPU && oncpu != 1)
         return true;
     if (th->error != SG_OK)
@@ -252,7 +310,7 @@ static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns
     uint32_t flags = oncpu == 1 ? SG_F_ONCPU : 0;
     if (th->holds_gil)
         flags |= SG_F_GIL;
-    else if (oncpu != 1 && sg_threadstat_futex_in(s->threads, tid, s->res.gil_addr,
+    else if (oncpu != 1 && sg_threadstat_futex_in(t->threads, tid, s->res.gil_addr,
                                                   s->res.gil_size))
         flags |= SG_F_GILWAIT;
 
@@ -260,7 +318,7 @@ static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns
     const sg_raw_frame *frames = s->res.frames + th->first_frame;
     for (size_t i = th->nframes; i-- > 0;) {
         uint32_t loc;
-        switch (sg_symbols_resolve(s->symbols, &frames[i], &loc)) {
+        switch (sg_symbols_resolve(t->symbols, &frames[i], &loc)) {
         case SG_SYM_OK:
             break;
         case SG_SYM_ROOT_SKIP:
@@ -282,7 +340,7 @@ static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns
     uint32_t node = SG_ROOT;
     for (size_t i = 0; i < depth && node != SG_NONE; i++)
         node = sg_profile_child(s->profile, node, s->stack[i]);
-    uint32_t track = track_for(s, tid);
+    uint32_t track = track_for(s, t, tid);
     if (node == SG_NONE || track == SG_NONE)
         return false;
     int64_t values[2] = {1, period_ns};
@@ -290,26 +348,44 @@ static bool add_thread(sg_sampler *s, const sg_raw_thread *th, int64_t period_ns
 }
 
 /* Returns 1 sampled, 0 nothing to sample yet, -1 target gone. */
-static int sample_once(sg_sampler *s, int64_t period_ns)
+static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
 {
     sg_error err;
     sg_error_clear(&err);
-    if (sg_walk(s->walker, &s->res, &err) != 0) {
+    if (sg_walk(t->walker, &s->res, &err) != 0) {
         if (err.code == SG_E_NO_PROCESS)
             return -1;
         if (err.code == SG_E_NOT_READY)
             return 0;
-        process_of(s)->samples_failed++;
+        process_of(s, t)->samples_failed++;
         return 1;
     }
-    sg_symbols_validate(s->symbols, s->res.frames, s->res.nframes);
+    sg_symbols_validate(t->symbols, s->res.frames, s->res.nframes);
     for (size_t i = 0; i < s->res.nthreads; i++) {
-        if (add_thread(s, &s->res.threads[i], period_ns))
-            process_of(s)->samples_ok++;
+        if (add_thread(s, t, &s->res.threads[i], period_ns))
+            process_of(s, t)->samples_ok++;
         else
-            process_of(s)->samples_failed++;
+            process_of(s, t)->samples_failed++;
     }
+    t->taken++;
     return 1;
+}
+
+int sg_sampler_tick(sg_sampler *s, sg_error *err)
+{
+    target *t = &s->targets[0];
+    if (!t->have_target && sg_sampler_prepare(s, err) != 0)
+        return -1;
+    int r = sample_target(s, t, (int64_t)(1e9 / s->cfg.rate_hz));
+    if (r < 0)
+        return sg_fail(err, SG_E_NO_PROCESS, 0, "process %d has ended", t->pid);
+    if (r == 0)
+        return sg_fail(err, SG_E_NOT_READY, 0,
+                       "process %d has not started its Python interpreter yet", t->pid);
+    sg_profile_meta *m = sg_profile_meta_of(s->profile);
+    m->ticks_taken++;
+    m->ticks_requested++;
+    return 0;
 }
 
 static double next_uniform(sg_sampler *s)
@@ -343,6 +419,93 @@ static bool target_alive(int pid)
     return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
 }
 
+/* What changes when a process execs: its executable, or — when it execs the same
+ * binary again, as multiprocessing's spawn does — the address of its new stack (field
+ * 28 of /proc/PID/stat; randomised at every exec). "" once the process is exiting. */
+static void exec_identity(int pid, char *out, size_t len)
+{
+    read_exe(pid, out, len);
+    if (!out[0])
+        return;
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    /* after ")": field 3 (state) is the first; startstack is field 28 */
+    for (int field = 3; p && field < 28; field++)
+        p = strchr(p + 1, ' ');
+    size_t used = strlen(out);
+    if (p && used + 24 < len)
+        snprintf(out + used, len - used, "@%llu", strtoull(p + 1, NULL, 10));
+}
+
+static void remove_target(sg_sampler *s, size_t i)
+{
+    target_free(&s->targets[i]);
+    s->targets[i] = s->targets[--s->ntargets];
+}
+
+/* Adds the new children of every followed process. */
+static void scan_children(sg_sampler *s)
+{
+    int kids[512];
+    for (size_t i = 0; i < s->ntargets && s->ntargets < MAX_TARGETS; i++) {
+        size_t n = sg_children_of(s->targets[i].pid, kids, sizeof kids / sizeof kids[0]);
+        for (size_t k = 0; k < n && s->ntargets < MAX_TARGETS; k++) {
+            bool known = false;
+            for (size_t j = 0; j < s->ntargets && !known; j++)
+                known = s->targets[j].pid == kids[k];
+            sg_error err;
+            if (!known)
+                target_open(s, kids[k], &err); /* one we may not read is not followed */
+        }
+    }
+}
+
+/* A descendant at one tick: found, re-found after an exec, sampled, or forgotten once
+ * it has ended. Returns false when it is gone. */
+static bool step_child(sg_sampler *s, target *t, int64_t now, int64_t period)
+{
+    if (now - t->last_exe_check >= EXE_CHECK_NS / 20 || !t->exe[0]) {
+        t->last_exe_check = now;
+        char id[sizeof t->exe];
+        exec_identity(t->pid, id, sizeof id);
+        if (!id[0])
+            return target_alive(t->pid);
+        if (strcmp(id, t->exe) != 0) {
+            memcpy(t->exe, id, sizeof id);
+            drop_target(t);
+            t->not_python = false;
+            t->last_discover = 0;
+            t->image_since = now;
+        }
+    }
+    if (!t->have_target) {
+        if (t->not_python || now - t->last_discover < DISCOVER_RETRY_NS / 4)
+            return true;
+        t->last_discover = now;
+        sg_error err;
+        int d = try_discover(s, t, true, &err);
+        if (d < 0 && err.code == SG_E_NO_PROCESS)
+            return false;
+        if (d <= 0) {
+            /* Not Python (yet): keep looking while the image is new, then only after
+             * its next exec. */
+            t->not_python = d < 0 || now - t->image_since > NOT_PYTHON_AFTER_NS;
+            return true;
+        }
+        exec_identity(t->pid, t->exe, sizeof t->exe);
+    }
+    return sample_target(s, t, period) >= 0;
+}
+
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
 {
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
@@ -352,23 +515,27 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         s->cfg.duration_s > 0 ? start + (int64_t)(s->cfg.duration_s * 1e9) : INT64_MAX;
     sg_profile_meta *m = sg_profile_meta_of(s->profile);
     m->start_wall_ns = sg_wall_ns();
+    target *root = &s->targets[0];
     uint64_t ticks = 0, taken = 0;
-    int64_t next = start, last_exe_check = start, last_discover = 0;
+    int64_t next = start, last_discover = 0;
     int64_t sampling_since = 0, sampling_time = 0;
     sg_error last;
     sg_error_clear(&last);
     int rc = 0;
 
-    if (s->have_target)
+    root->last_exe_check = start;
+    if (root->have_target) {
         sampling_since = start;
+        exec_identity(root->pid, root->exe, sizeof root->exe);
+    }
     while (!atomic_load_explicit(stop, memory_order_relaxed)) {
         int64_t now = sg_now_ns();
         if (now >= deadline)
             break;
-        if (!s->have_target) {
+        if (!root->have_target) {
             if (now - last_discover >= DISCOVER_RETRY_NS) {
                 last_discover = now;
-                int d = try_discover(s, &last);
+                int d = try_discover(s, root, s->cfg.wait_for_python, &last);
                 if (d < 0) {
                     /* After an exec into something we cannot read, what was sampled
                      * before still stands. */
@@ -377,10 +544,12 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
                     *err = last;
                     return -1;
                 }
-                if (d == 0 && !target_alive(s->cfg.pid))
+                if (d == 0 && !target_alive(root->pid))
                     break;
+                if (d > 0)
+                    exec_identity(root->pid, root->exe, sizeof root->exe);
             }
-            if (!s->have_target) {
+            if (!root->have_target) {
                 sleep_until(now + DISCOVER_RETRY_NS / 4);
                 next = sg_now_ns();
                 continue;
@@ -388,27 +557,38 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             sampling_since = sg_now_ns();
             next = sampling_since;
         }
-        if (now - last_exe_check >= EXE_CHECK_NS) {
-            last_exe_check = now;
-            char exe[sizeof s->exe];
-            read_exe(s->cfg.pid, exe, sizeof exe);
+        if (now - root->last_exe_check >= EXE_CHECK_NS) {
+            root->last_exe_check = now;
+            char id[sizeof root->exe];
+            exec_identity(root->pid, id, sizeof id);
             /* An exiting process loses its exe link before it becomes a zombie. */
-            if (!exe[0])
+            if (!id[0])
                 break;
-            if (strcmp(exe, s->exe) != 0) { /* exec: a new program, perhaps not Python */
+            if (strcmp(id, root->exe) != 0) { /* exec: a new program, perhaps not Python */
                 sampling_time += now - sampling_since;
-                drop_target(s);
+                drop_target(root);
                 continue;
             }
         }
-        int r = sample_once(s, period);
+        if (s->cfg.follow_children && now - s->last_child_scan >= CHILD_SCAN_NS) {
+            s->last_child_scan = now;
+            scan_children(s);
+        }
+        int r = sample_target(s, root, period);
         if (r < 0)
             break;
+        for (size_t i = 1; i < s->ntargets;) {
+            if (step_child(s, &s->targets[i], now, period))
+                i++;
+            else
+                remove_target(s, i);
+        }
         ticks++;
         if (r > 0)
             taken++;
         if (ticks % SWEEP_TICKS == 0)
-            sg_threadstat_sweep(s->threads);
+            for (size_t i = 0; i < s->ntargets; i++)
+                sg_threadstat_sweep(s->targets[i].threads);
 
         next += (int64_t)((double)period * (0.5 + next_uniform(s)));
         now = sg_now_ns();
@@ -425,13 +605,13 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         snprintf(v, sizeof v, "%.6f", (double)cpu.tv_sec + cpu.tv_nsec / 1e9);
         sg_profile_set_attr(s->profile, "sampler_cpu_seconds", v);
     }
-    if (s->have_target)
+    if (root->have_target)
         sampling_time += end - sampling_since;
     m->duration_ns = sampling_time;
     m->ticks_taken = taken;
     m->ticks_requested = (uint64_t)((double)sampling_time * s->cfg.rate_hz / 1e9 + 0.5);
     m->interval_ns = taken ? sampling_time / (int64_t)taken : period;
-    if (!s->have_target && taken == 0) {
+    if (!root->have_target && taken == 0) {
         if (last.code == SG_E_UNSUPPORTED || last.code == SG_E_PERMISSION) {
             *err = last;
             return -1;
@@ -439,7 +619,7 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         return sg_fail(err, SG_E_NOT_PYTHON, 0,
                        "process %d ended without running a Python interpreter spyglass "
                        "could read%s%s",
-                       s->cfg.pid, last.msg[0] ? ": " : "", last.msg);
+                       root->pid, last.msg[0] ? ": " : "", last.msg);
     }
     return rc;
 }

@@ -20,6 +20,8 @@ typedef struct sg_sampler_config {
     bool wait_for_python; /* the target may not be Python yet (a shell that execs python,
                              an interpreter still starting): keep looking until it is */
     const char *root_skip_file; /* frames of this file are dropped from stack roots */
+    bool follow_children; /* also sample every descendant that is (or becomes) Python,
+                             each as its own process in the profile */
 } sg_sampler_config;
 
 typedef struct sg_sampler sg_sampler;
@@ -39,9 +41,17 @@ int sg_sampler_prepare(sg_sampler *s, sg_error *err);
  * SG_E_UNSUPPORTED for a Python version without a table, SG_E_PERMISSION, SG_E_NOMEM. */
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err);
 
+/* Takes one sample now, outside the loop (finding the runtime first if needed): what
+ * `spyglass dump` shows. SG_E_NO_PROCESS when the target is gone, SG_E_NOT_READY when it
+ * has no Python thread yet. */
+int sg_sampler_tick(sg_sampler *s, sg_error *err);
+
 /* The profile collected so far; the sampler keeps ownership until take. */
 const sg_profile *sg_sampler_profile(const sg_sampler *s);
 sg_profile *sg_sampler_take_profile(sg_sampler *s);
+
+/* How many processes were sampled (the target and the descendants that ran Python). */
+size_t sg_sampler_nprocesses(const sg_sampler *s);
 
 /* The target's Python version once discovered, "" before. */
 const char *sg_sampler_python_version(const sg_sampler *s);

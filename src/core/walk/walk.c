@@ -303,6 +303,32 @@ static int gil_holder(sg_walker *w, uint64_t interp, uint64_t *holder, sg_error 
     return 0;
 }
 
+/* Before 3.11 a thread state does not hold its TID; glibc's pthread struct does, at an
+ * offset found once from the main thread, whose TID is the PID. The main thread is the
+ * oldest, so the last of the newest-first list: the list is walked once to find it, so
+ * that every thread has its TID from the first sample on (a dump takes only one). */
+static void find_tid_offset(sg_walker *w, uint64_t tstate)
+{
+    const sg_pyabi *a = w->abi;
+    uint64_t last = 0;
+    sg_error err;
+    for (size_t n = 0; tstate && n < SG_MAX_THREADS; n++) {
+        if (!plausible_ptr(tstate))
+            return;
+        last = tstate;
+        if (read_ptr(w, tstate + (uint64_t)a->tstate_next, &tstate, &err) != 0 ||
+            tstate == last)
+            return;
+    }
+    if (tstate)
+        return;
+    uint64_t pthread_id;
+    if (read_ptr(w, last + (uint64_t)a->tstate_thread_id, &pthread_id, &err) != 0)
+        return;
+    int32_t off = sg_discover_pthread_tid_offset(w->r, w->t, pthread_id, w->t->pid);
+    w->pthread_tid_offset = off >= 0 ? off : -2;
+}
+
 static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
                             uint64_t *next_interp, sg_error *err)
 {
@@ -324,6 +350,9 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
         res->gil_size = a->gil_size > 0 ? (size_t)a->gil_size : 0;
     }
 
+    if (is_main && w->pthread_tid_offset == -1)
+        find_tid_offset(w, tstate);
+
     unsigned char ts[TSTATE_MAX_BYTES];
     for (size_t n = 0; tstate; n++) {
         if (n >= SG_MAX_THREADS || !plausible_ptr(tstate))
@@ -335,13 +364,6 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
         uint64_t next = get_u64(ts, a->tstate_next);
         if (next == tstate)
             return sg_fail(err, SG_E_INVALID, 0, NULL);
-        /* The main thread is the oldest, so the last in the newest-first list. */
-        if (is_main && !next && w->pthread_tid_offset == -1) {
-            int32_t off = sg_discover_pthread_tid_offset(w->r, w->t,
-                                                         get_u64(ts, a->tstate_thread_id),
-                                                         w->t->pid);
-            w->pthread_tid_offset = off >= 0 ? off : -2;
-        }
 
         sg_raw_thread th = {0};
         th.tstate = tstate;

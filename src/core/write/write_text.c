@@ -242,6 +242,39 @@ static void thread_title(text_ctx *t, uint32_t track, const thread_state *ts, in
     sg_wc_newline(b);
 }
 
+/* The heading of one process's threads: PID, command line and its share of samples.
+ * tracks[0..n) are in display order, this process's first. */
+static void process_title(text_ctx *t, uint32_t proc, const uint32_t *tracks, size_t n,
+                          int64_t all)
+{
+    const sg_profile *p = t->p;
+    const sg_process *pr = &sg_profile_processes_c(p)[proc];
+    int64_t mine = 0;
+    size_t threads = 0;
+    for (size_t i = 0; i < n && sg_profile_tracks_c(p)[tracks[i]].process == proc; i++) {
+        int64_t v = state_of(t, tracks[i]).all;
+        mine += v;
+        threads += v != 0;
+    }
+    sg_buf *b = t->out;
+    sg_wc_color(b, t->o->color, "1");
+    sg_buf_printf(b, "process %u", (unsigned)pr->pid);
+    sg_wc_color(b, t->o->color, "0");
+    sg_buf_puts(b, ": ");
+    sg_wc_pct(b, mine, all, 0);
+    sg_buf_printf(b, " of samples, %zu thread%s", threads, threads == 1 ? "" : "s");
+    if (pr->python_version) {
+        sg_buf_puts(b, ", Python ");
+        sg_wc_cell(b, sg_profile_str(p, pr->python_version), 32, SG_FIT_NONE);
+    }
+    sg_wc_newline(b);
+    if (pr->cmdline) {
+        sg_buf_puts(b, "  ");
+        sg_wc_cell(b, sg_profile_str(p, pr->cmdline), 200, SG_FIT_NONE);
+        sg_wc_newline(b);
+    }
+}
+
 static void footer(text_ctx *t, int64_t all_values, size_t nthreads)
 {
     const sg_profile *p = t->p;
@@ -315,10 +348,17 @@ int sg_write_text(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_e
     sg_buf_putc(out, '\n');
     if (tables(&t, SG_NONE, rows, active > 1 ? " (all threads)" : ""))
         goto out;
+    uint32_t shown_process = SG_NONE;
     for (size_t i = 0; i < nt; i++) {
         thread_state ts = state_of(&t, tracks[i]);
         if (!ts.all)
             continue;
+        uint32_t proc = sg_profile_tracks_c(p)[tracks[i]].process;
+        if (sg_profile_nprocesses(p) > 1 && proc != shown_process) {
+            shown_process = proc;
+            sg_buf_putc(out, '\n');
+            process_title(&t, proc, tracks + i, nt - i, all.all);
+        }
         sg_buf_putc(out, '\n');
         thread_title(&t, tracks[i], &ts, all.all);
         if (active > 1 && tables(&t, tracks[i], thread_rows, ""))
