@@ -49,7 +49,8 @@ WORKLOADS = {
               SAMPLERS_1K + ["scalene", "cprofile", "yappi", "spyglass-trace"]),
     "io_bound": ("sleep, TCP round trips on 127.0.0.1, a little CPU", 1.0, 0.5,
                  SAMPLERS_1K),
-    "children": ("20 short-lived Python child processes, 2 at a time", 1.0, 0.5,
+    "children": ("12 short-lived Python children, 2 at a time (samplers follow them: spyglass "
+                 "--subprocesses when the build has it, py-spy --subprocesses, austin -C)", 1.0, 0.5,
                  ["spyglass-1k", "py-spy-1k", "austin-1k"]),
     "gt_shares": ("ground truth: leaf functions with fixed work 6:3:1", 1.0, 0.5,
                   SAMPLERS_1K + ["spyglass-10k", "scalene", "cprofile", "yappi",
@@ -388,7 +389,8 @@ def inner(args):
         seconds=time.perf_counter() - t_start)
     results["summary"] = report.summarize(results)
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    suffix = "-quick" if args.quick else ""
+    full = not (args.quick or args.workloads or args.modes or args.rounds)
+    suffix = "-quick" if args.quick else ("" if full else "-partial")
     out = os.path.join(RESULTS_DIR, f"{results['date']}-{results['python']}{suffix}.json")
     with open(out + ".tmp", "w") as f:
         json.dump(results, f, indent=1, sort_keys=True)
@@ -396,7 +398,6 @@ def inner(args):
     md = report.markdown(results)
     print(md)
     print(f"bench: raw results in {os.path.relpath(out, ROOT)}")
-    full = not (args.quick or args.workloads or args.modes or args.rounds)
     if args.write_md or (full and args.write_md is None):
         path = os.path.join(ROOT, "BENCHMARKS.md")
         report.update_benchmarks_md(path, results, md)
