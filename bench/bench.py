@@ -405,6 +405,22 @@ def inner(args):
     return 0
 
 
+def rereport(path, write_md):
+    """Summaries and tables again from a results file's raw runs (after a change to the
+    report, or to look at an old run)."""
+    with open(path) as f:
+        results = json.load(f)
+    results["summary"] = report.summarize(results)
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+    md = report.markdown(results)
+    print(md)
+    if write_md:
+        report.update_benchmarks_md(os.path.join(ROOT, "BENCHMARKS.md"), results, md)
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--python", help="interpreter path or version (default: newest 3.9-3.13)")
@@ -417,9 +433,14 @@ def main(argv=None):
     ap.add_argument("--no-md", dest="write_md", action="store_false",
                     help="do not touch BENCHMARKS.md")
     ap.add_argument("--reinstall", action="store_true", help="rebuild the bench venv")
+    ap.add_argument("--report", metavar="JSON",
+                    help="only re-summarize a results file and print (or with --write-md "
+                         "write) its tables")
     ap.add_argument("--inner", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--command", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.report:
+        return rereport(args.report, args.write_md)
     if args.inner:
         return inner(args)
     python = find_python(args.python)

@@ -95,6 +95,15 @@ def summarize(results):
                 else:
                     mem.append((r["target_maxrss_kb"] - b["target_maxrss_kb"]) / 1024)
             ok = [r for r in mine if r["ok"]]
+            per_sample = []
+            for r in ok:
+                n = r.get("samples_taken")
+                if not n:
+                    continue
+                if r.get("sampler_cpu_share") is not None and r.get("sampling_seconds"):
+                    per_sample.append(r["sampler_cpu_share"] * r["sampling_seconds"] / n)
+                elif r.get("profiler_cpu_share") is not None:
+                    per_sample.append(max(0.0, r["tree_cpu"] - r["target_cpu"]) / n)
             taken = sum(r.get("samples_taken") or 0 for r in ok if r.get("samples_requested"))
             req = sum(r.get("samples_requested") or 0 for r in ok)
             secs = sum(r.get("sampling_seconds") or 0 for r in ok if r.get("samples_requested"))
@@ -105,6 +114,9 @@ def summarize(results):
                 samples_per_second=(taken / secs if secs else None),
                 profiler_cpu=_median([r.get("profiler_cpu_share") for r in ok]),
                 sampler_cpu=_median([r.get("sampler_cpu_share") for r in ok]),
+                # CPU per sample taken (spyglass: its sampler thread; others: the whole
+                # profiler process, start-up included): barely moved by a loaded machine
+                cpu_per_sample_us=(1e6 * _median(per_sample) if per_sample else None),
                 error_pp=_median(acc), error_pp_max=max([a for a in acc if a is not None],
                                                         default=None),
                 error_pp_unprofiled=_median(acc_base),
@@ -172,12 +184,22 @@ def targets(summary):
             f"{100 * d['profiler_cpu']:.1f}% (sampler thread "
             f"{100 * (d.get('sampler_cpu') or 0):.1f}%)", d["profiler_cpu"] <= 0.10,
             "profiler CPU = spyglass process tree minus the target")
+    us = d.get("cpu_per_sample_us")
+    if us:
+        add("10 kHz, 8 threads x 50 frames: sampler CPU per tick (<= 10 us for 10% at 10 kHz)",
+            f"{us:.0f} µs per tick: {us / 1e6 * 1e4 * 100:.0f}% of a core at a full 10 kHz",
+            us <= 10, "load-independent view of the same target")
     d = summary.get("deep_stack", {}).get("spyglass-200k", {})
     if d.get("samples_per_second"):
         add("highest rate (asked 200 kHz, 20 frames): >= 100k samples/s",
             f"{d['samples_per_second'] / 1000:.1f}k samples/s at "
             f"{100 * (d.get('profiler_cpu') or 0):.0f}% of a core",
             d["samples_per_second"] >= 100_000, "")
+    us = d.get("cpu_per_sample_us")
+    if us:
+        add("highest rate: sampler CPU per tick (<= 10 us for 100k samples/s on one core)",
+            f"{us:.0f} µs per tick: at most {1e3 / us:.0f}k samples/s on a whole core",
+            us <= 10, "load-independent view of the same target")
     errs = {wl: s["spyglass-1k"]["error_pp"] for wl, s in summary.items()
             if wl.startswith("gt_") and s.get("spyglass-1k", {}).get("error_pp") is not None}
     if errs:
@@ -234,8 +256,13 @@ def _row(mid, label, s):
     prof = "–"
     if s.get("profiler_cpu") is not None:
         prof = _pct(s["profiler_cpu"])
+        extra = []
         if s.get("sampler_cpu") is not None:
-            prof += f" (sampler {_pct(s['sampler_cpu'])})"
+            extra.append(f"sampler {_pct(s['sampler_cpu'])}")
+        if s.get("cpu_per_sample_us") is not None:
+            extra.append(f"{s['cpu_per_sample_us']:,.0f} µs/sample")
+        if extra:
+            prof += " (" + "; ".join(extra) + ")"
     acc = "–"
     if s.get("error_pp") is not None:
         acc = f"{s['error_pp']:.1f} pp"

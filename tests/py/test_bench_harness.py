@@ -279,3 +279,64 @@ def test_report_split_and_error():
     bad = report._split({"big_worker": 2.0, "small_worker": 1.0}, truth)
     assert ok["right"] and not bad["right"]
     assert ok["order"] == ["small_worker", "big_worker"]
+
+
+def _run(mode, rnd, work, **kw):
+    r = {"ok": True, "workload": "gt_gil", "mode": mode, "round": rnd, "work": work,
+         "wall": work + 0.1, "tree_cpu": work, "target_cpu": work, "truth_kind": "cpu",
+         "truth_parts": {"big_worker": 0.75, "small_worker": 0.25}, "target_maxrss_kb": 10240,
+         "hwm_kb": 20480, "same_process": mode == "base"}
+    r.update(kw)
+    return r
+
+
+def test_report_summary_targets_and_markdown():
+    """The figures the tables show, from raw runs: ratios against the same round's
+    unprofiled run, CPU-view accuracy, thread splits, failures and missing tools."""
+    runs = []
+    for rnd in range(2):
+        runs.append(_run("base", rnd, 1.0))
+        runs.append(_run("spyglass-1k", rnd, 1.01 + rnd / 100, tree_cpu=1.1, target_cpu=1.0,
+                         samples_taken=990, samples_requested=1000, sampling_seconds=1.0,
+                         profiler_cpu_share=0.05, sampler_cpu_share=0.04, error_rate=0.001,
+                         measured={"big_worker": 500, "small_worker": 500},
+                         measured_cpu={"big_worker": 740, "small_worker": 250},
+                         measured_gil={"big_worker": 600, "small_worker": 300}))
+        runs.append(_run("pyinstrument", rnd, 1.2, target_maxrss_kb=12288,
+                         measured={"big_worker": 0, "small_worker": 0}))
+    runs.append(_run("yappi", 0, 1.0, ok=False, error="exit status 1: boom"))
+    results = {
+        "runs": runs, "plan": {"gt_gil": {"scale": 1.0, "modes": ["spyglass-1k", "pyinstrument",
+                                                                   "yappi", "spyglass-trace"]}},
+        "unavailable": {"spyglass-trace": "not in this build"},
+        "where": {"spyglass-1k": "outside", "pyinstrument": "inside", "yappi": "inside"},
+        "labels": {"spyglass-1k": "spyglass run", "pyinstrument": "pyinstrument",
+                   "yappi": "yappi", "spyglass-trace": "spyglass trace"},
+        "descriptions": {"gt_gil": "GIL"}, "python": "3.13.0", "date": "2026-01-01",
+        "quick": False, "rounds": 2, "seconds": 60, "command": "make bench", "install": {},
+        "versions": {"python": "3.13.0", "spyglass": "0.1"},
+        "machine": {"cpu": "x", "cores": 2, "memory": "1 GiB", "kernel": "6",
+                    "loadavg_start": (1, 1, 1), "loadavg_end": (1, 1, 1)},
+    }
+    s = report.summarize(results)
+    sg = s["gt_gil"]["spyglass-1k"]
+    assert sg["slowdown"] == pytest.approx(1.015)
+    assert sg["samples_share"] == pytest.approx(0.99)
+    assert sg["cpu_per_sample_us"] == pytest.approx(40.4, rel=1e-3)
+    assert sg["measured_view"] == "cpu" and sg["error_pp"] == pytest.approx(0.25, abs=0.01)
+    assert sg["split"]["right"] and not sg["split_gil"]["right"]
+    assert sg["memory_mb"] == pytest.approx(20)
+    pyi = s["gt_gil"]["pyinstrument"]
+    assert pyi["parts_seen"] is False and pyi["memory_mb"] == pytest.approx(2)
+    assert s["gt_gil"]["yappi"]["failed"] == 1
+    targets = {t["target"]: t["met"] for t in s["_targets"]}
+    assert targets["GIL contention 3:1 within +-10% (CPU view)"] is True
+    assert targets["GIL contention 3:1 within +-10% (GIL view)"] is False
+    assert targets["1 kHz: >= 99% of requested samples"] is True
+    results["summary"] = s
+    md = report.markdown(results)
+    assert "| spyglass run | 1.02× (1.01–1.02) | 1.00× | 99.0% (990/s) |" in md
+    assert "CPU 1:2.96 ✓ (true 1:3); GIL 1:2 ✗ (true 1:3)" in md
+    assert "none of the parts seen" in md
+    assert "not measured: not in this build" in md
+    assert "failed: exit status 1: boom" in md
