@@ -49,8 +49,9 @@ WORKLOADS = {
               SAMPLERS_1K + ["scalene", "cprofile", "yappi", "spyglass-trace"]),
     "io_bound": ("sleep, TCP round trips on 127.0.0.1, a little CPU", 1.0, 0.5,
                  SAMPLERS_1K),
-    "children": ("12 short-lived Python children, 2 at a time (samplers follow them: spyglass "
-                 "--subprocesses when the build has it, py-spy --subprocesses, austin -C)", 1.0, 0.5,
+    "children": ("12 short-lived Python children, 2 at a time (samplers follow them: "
+                 "spyglass --subprocesses when the build has it, py-spy --subprocesses, "
+                 "austin -C)", 1.0, 0.5,
                  ["spyglass-1k", "py-spy-1k", "austin-1k"]),
     "gt_shares": ("ground truth: leaf functions with fixed work 6:3:1", 1.0, 0.5,
                   SAMPLERS_1K + ["spyglass-10k", "scalene", "cprofile", "yappi",
@@ -296,7 +297,7 @@ def machine_info():
             "loadavg_start": os.getloadavg()}
 
 
-def versions(bindir, install):
+def versions():
     from importlib import metadata
 
     out = {"python": platform.python_version(), "cProfile": "stdlib " + platform.python_version()}
@@ -380,7 +381,7 @@ def inner(args):
     info["loadavg_end"] = os.getloadavg()
     results.update(
         date=time.strftime("%Y-%m-%d"), python=platform.python_version(), machine=info,
-        versions=versions(bindir, install), install=install, caps=caps,
+        versions=versions(), install=install, caps=caps,
         unavailable=unavailable, rounds=rounds, quick=args.quick, command=args.command,
         plan={k: {"scale": v[0], "modes": v[1]} for k, v in plan.items()},
         descriptions={k: v[0] for k, v in WORKLOADS.items()},

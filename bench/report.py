@@ -129,7 +129,8 @@ def summarize(results):
             for vname, sps in splits.items():
                 ratios = [sp["ratios"] for sp in sps if sp["ratios"]]
                 med = [statistics.median(col) for col in zip(*ratios)] if ratios else None
-                true = [statistics.median(col) for col in zip(*[sp["true"] for sp in sps if sp["true"]])]
+                trues = [sp["true"] for sp in sps if sp["true"]]
+                true = [statistics.median(col) for col in zip(*trues)]
                 right = med is not None and all(
                     abs(m / t - 1) <= RATIO_TOLERANCE for m, t in zip(med, true))
                 s["split" + ("_" + vname if vname else "")] = {
@@ -214,7 +215,8 @@ def targets(summary):
         if sp and sp.get("ratios"):
             add(f"GIL contention 3:1 within +-10% ({label})", _fmt_split(sp), sp["right"], "")
     for wl in ("call_heavy", "mixed", "gt_shares"):
-        t, c = _get(summary, wl, "spyglass-trace", "slowdown"), _get(summary, wl, "cprofile", "slowdown")
+        t = _get(summary, wl, "spyglass-trace", "slowdown")
+        c = _get(summary, wl, "cprofile", "slowdown")
         if t and c:
             add(f"trace overhead <= half of cProfile's ({wl})",
                 f"{100 * (t - 1):.0f}% vs {100 * (c - 1):.0f}%", (t - 1) <= 0.5 * (c - 1), "")
@@ -324,7 +326,8 @@ def markdown(results):
                                              "line_profiler", "yappi", "pprofile", "scalene")
                      if v.get(k))
     out.append(f"- Versions: CPython {v['python']} (cProfile), {vers}.")
-    notes = [st["note"] for st in results["install"].values() if isinstance(st, dict) and st.get("note")]
+    notes = [st["note"] for st in results["install"].values()
+             if isinstance(st, dict) and st.get("note")]
     for n in notes:
         out.append(f"- Note: {n}.")
     out.append(f"- Command: `{results['command']}`; {results['rounds']} rounds, "
@@ -370,7 +373,10 @@ def update_benchmarks_md(path, results, md):
         text = "# Benchmarks\n"
     block = f"{begin}\n{md.rstrip()}\n{end}"
     pat = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
-    text = pat.sub(lambda _m: block, text) if pat.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    if pat.search(text):
+        text = pat.sub(lambda _m: block, text)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write(text)

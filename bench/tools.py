@@ -115,7 +115,8 @@ def _read_pyspy(rate):
 
 def _austin(interval_us, sleepless=False):
     def build(ctx):
-        cmd = [os.path.join(ctx.bin, "austin"), "-i", f"{interval_us}us", "-o", ctx.out("austin.txt")]
+        cmd = [os.path.join(ctx.bin, "austin"), "-i", f"{interval_us}us",
+               "-o", ctx.out("austin.txt")]
         if sleepless:
             cmd.append("-s")
         if ctx.children:
