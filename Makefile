@@ -30,6 +30,7 @@ help:
 	@echo "make sanitize  C unit tests and pytest under ASan+UBSan; sampler under LSan and valgrind"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
+	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, cProfile... (PY=3.12; bench-quick, bench-all)"
 
 $(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
@@ -192,3 +193,26 @@ torture-long: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info
+
+# ---- make bench: spyglass against the profilers users would pick instead ----------------
+# Not part of `make test`. Its own virtualenv per interpreter (build/bench-venv/<ver>).
+# PY=3.12 (or a path) picks the interpreter, default the newest installed; BENCH_ARGS adds
+# options of bench/bench.py (--rounds N, --workloads a,b, --modes x,y, --no-md ...).
+BENCH_DRIVER ?= $(or $(lastword $(PYTHONS)),python3)
+BENCH_ARGS ?=
+.PHONY: bench bench-quick bench-all
+bench:
+	BENCH_COMMAND="make bench$(if $(PY), PY=$(PY))$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	$(BENCH_DRIVER) bench/bench.py $(if $(PY),--python $(PY)) $(BENCH_ARGS)
+
+bench-quick:
+	BENCH_COMMAND="make bench-quick$(if $(PY), PY=$(PY))" \
+	$(BENCH_DRIVER) bench/bench.py --quick $(if $(PY),--python $(PY)) $(BENCH_ARGS)
+
+bench-all:
+	@set -u; failed=""; for py in $(PYTHONS); do \
+		v=$$(basename $$py | sed 's/^python//'); \
+		echo "== bench on Python $$v"; \
+		BENCH_COMMAND="make bench-all" $(BENCH_DRIVER) bench/bench.py --python $$py $(BENCH_ARGS) \
+			|| failed="$$failed $$v"; \
+	done; if [ -n "$$failed" ]; then echo "bench failed on:$$failed"; exit 1; fi
