@@ -11,6 +11,9 @@ SUFFIX_FORMATS = {
     ".collapsed": "collapsed",
     ".folded": "collapsed",
     ".tree": "tree",
+    ".svg": "flamegraph",
+    ".html": "html",
+    ".htm": "html",
 }
 PROFILE_FORMATS = ("pprof", "profile")
 
@@ -58,6 +61,7 @@ def render(profile, fmt, opts):
         fmt,
         per_thread=getattr(opts, "per_thread", False),
         color=False,
+        icicle=getattr(opts, "icicle", False),
     )
 
 

@@ -23,6 +23,7 @@ typedef struct sg_write_opts {
     double min_share; /* tree: fold branches below this fraction of the total (0 = 0.005) */
     int context;      /* annotate: files to show (0 = default 5) */
     bool color;       /* ANSI colours in text output */
+    bool icicle;      /* flamegraph: root at the top (inverted); html: the icicle first */
 } sg_write_opts;
 
 void sg_write_opts_init(sg_write_opts *o);

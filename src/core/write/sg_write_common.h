@@ -130,6 +130,21 @@ bool sg_wc_source_line(const sg_wc_source *s, int32_t line, const char **text, s
  * width columns (0: no limit). */
 void sg_wc_source_text(sg_buf *b, const char *text, size_t len, size_t width);
 
+/* ---- markup and JSON for the browser formats (write_markup.c) ---- */
+
+/* Appends a name for XML/HTML text or a quoted attribute value: shown like the text
+ * reports (controls, bidi controls and invalid UTF-8 as visible \xNN / \uNNNN), with
+ * & < > " ' as character references. max_cps > 0 stops before exceeding that many code
+ * points of shown text (an escape counts its length). Returns the code points shown. */
+size_t sg_wc_markup(sg_buf *b, const char *s, size_t len, size_t max_cps);
+/* The code points sg_wc_markup would show for s. */
+size_t sg_wc_markup_cps(const char *s, size_t len);
+/* Appends s as a quoted JSON string safe inside an HTML <script> element (< > & and
+ * U+2028/U+2029 as \u escapes). name: shown like the text reports (controls and
+ * invalid UTF-8 as visible escapes); otherwise (source text) controls are JSON-escaped
+ * and invalid UTF-8 becomes U+FFFD. */
+void sg_wc_json_str(sg_buf *b, const char *s, size_t len, bool name);
+
 /* ---- the writers (one file each), dispatched by sg_write (write.c) ---- */
 
 typedef int (*sg_writer_fn)(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
@@ -139,5 +154,8 @@ int sg_write_tree(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_e
 int sg_write_annotate(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 int sg_write_collapsed(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
                        sg_error *err);
+int sg_write_flamegraph(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                        sg_error *err);
+int sg_write_html(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 
 #endif

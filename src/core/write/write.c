@@ -14,6 +14,8 @@ static const sg_writer writers[] = {
     {"tree", sg_write_tree},
     {"annotate", sg_write_annotate},
     {"collapsed", sg_write_collapsed},
+    {"flamegraph", sg_write_flamegraph},
+    {"html", sg_write_html},
 };
 
 #define SG_NWRITERS (sizeof writers / sizeof writers[0])
