@@ -4,9 +4,9 @@
 #define SG_ASSETS_GEN_H
 extern const char sg_asset_flamegraph_css[565];
 extern const char sg_asset_flamegraph_js[6197];
-extern const char sg_asset_report_html[212];
-extern const char sg_asset_report_css[8];
-extern const char sg_asset_flame_js[10];
-extern const char sg_asset_report_js[11];
+extern const char sg_asset_report_html[2275];
+extern const char sg_asset_report_css[3807];
+extern const char sg_asset_flame_js[6404];
+extern const char sg_asset_report_js[34394];
 
 #endif

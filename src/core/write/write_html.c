@@ -8,8 +8,10 @@
  * thread, process or view:
  *   strings    the string table (names shown like the text reports: escaped)
  *   functions  flat [name, file, first line]*      locations  flat [function, line]*
- *   nodes      flat [parent delta, location]* for trie nodes 1..n-1, renumbered depth
- *              first so the delta is mostly 1 (node 0 is the root)
+ *   nodes      the trie nodes 1..n-1 (node 0 is the root), renumbered depth first so
+ *              that a node's parent is mostly the node just before it: such a node is
+ *              written as its location alone, any other as -(distance to its parent)
+ *              then its location
  *   processes  [pid, cmdline, python, stacks read, reads failed]*
  *   tracks     [process, tid, name, is main]*
  *   records    per track, flat [node, flags, value(, aux)]* (aux: calls or hits)
@@ -23,7 +25,9 @@
 #include "assets_gen.h"
 #include "sg_write_common.h"
 
-#define SG_HTML_FILES 20                 /* source files embedded, at most */
+#define SG_HTML_FILES 10                 /* source files embedded, at most */
+#define SG_HTML_FILE_SHARE 0.001         /* beyond the 3 hottest, files below this self share
+                                          * of the total are left out */
 #define SG_HTML_FILE_LINES 20000         /* lines per embedded file, at most */
 #define SG_HTML_SOURCE_BYTES (4u << 20)  /* all embedded source, at most */
 
@@ -123,7 +127,9 @@ static int cmp_heat(const void *a, const void *b)
     return x->filename < y->filename ? -1 : x->filename > y->filename;
 }
 
-/* The hottest files' lines (by time in their own lines, then their hottest function). */
+/* The hottest files' lines (by time in their own lines, then their hottest function):
+ * the three hottest, then any other with at least SG_HTML_FILE_SHARE of the total in
+ * its own lines, up to SG_HTML_FILES (or o->context when larger) files. */
 static int put_sources(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
 {
     const sg_profile *p = c->p;
@@ -161,6 +167,8 @@ static int put_sources(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
     size_t want = o->context > SG_HTML_FILES ? (size_t)o->context : SG_HTML_FILES;
     size_t shown = 0, bytes = 0;
     for (size_t i = 0; i < nfiles && shown < want && bytes < SG_HTML_SOURCE_BYTES; i++) {
+        if (i >= 3 && (double)files[i].self < SG_HTML_FILE_SHARE * (double)s.grand)
+            break;
         const sg_wc_source *src = sg_wc_source_get(&cache, p, files[i].filename);
         if (!src)
             continue;
@@ -217,12 +225,82 @@ static void put_meta(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
     sg_buf_printf(b, ",\"icicle\":%s}", o->icicle ? "true" : "false");
 }
 
-static int put_data(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
+typedef struct rec_ref {
+    uint32_t node; /* renumbered */
+    uint32_t rec;
+} rec_ref;
+
+static int cmp_ref(const void *a, const void *b)
+{
+    const rec_ref *x = a, *y = b;
+    if (x->node != y->node)
+        return x->node < y->node ? -1 : 1;
+    return x->rec < y->rec ? -1 : x->rec > y->rec;
+}
+
+/* One flat array per track, in the order of "tracks", each in depth-first order of
+ * its nodes so that the page meets a stack's prefix just before the stack. */
+static int put_records(sg_buf *b, const sg_wc_ctx *c, const uint32_t *newid)
 {
     const sg_profile *p = c->p;
     const sg_profile_meta *m = sg_profile_meta_get(p);
+    size_t nt = sg_profile_ntracks(p);
+    bool aux = !c->sampled && c->col != 0 && m->n_values > 0;
+    const sg_record *r = sg_profile_records(p);
+    size_t nr = sg_profile_nrecords(p);
+    uint32_t *count = calloc(nt ? nt : 1, sizeof *count);
+    rec_ref *by_track = malloc((nr ? nr : 1) * sizeof *by_track);
+    uint32_t *at = calloc(nt + 1, sizeof *at);
+    int rc = -1;
+    if (!count || !by_track || !at)
+        goto out;
+    for (size_t i = 0; i < nr; i++)
+        if (r[i].track < nt)
+            at[r[i].track + 1]++;
+    for (size_t t = 0; t < nt; t++)
+        at[t + 1] += at[t];
+    for (size_t i = 0; i < nr; i++)
+        if (r[i].track < nt && r[i].node < sg_profile_nnodes(p))
+            by_track[at[r[i].track] + count[r[i].track]++] =
+                (rec_ref){.node = newid[r[i].node], .rec = (uint32_t)i};
+    for (size_t t = 0; t < nt; t++) {
+        qsort(by_track + at[t], count[t], sizeof *by_track, cmp_ref);
+        sg_buf_puts(b, t ? ",\n[" : "\n[");
+        bool first = true;
+        for (uint32_t k = at[t]; k < at[t] + count[t]; k++) {
+            const sg_record *ri = &r[by_track[k].rec];
+            int64_t v = c->col < SG_MAX_VALUES ? ri->values[c->col] : 0;
+            if (newid[ri->node] == SG_NONE || (!v && (!aux || !ri->values[0])))
+                continue;
+            if (!first)
+                sg_buf_putc(b, ',');
+            first = false;
+            put_i64(b, newid[ri->node]);
+            sg_buf_putc(b, ',');
+            put_i64(b, ri->flags);
+            sg_buf_putc(b, ',');
+            put_i64(b, v);
+            if (aux) {
+                sg_buf_putc(b, ',');
+                put_i64(b, ri->values[0]);
+            }
+        }
+        sg_buf_putc(b, ']');
+    }
+    rc = 0;
+out:
+    free(count);
+    free(by_track);
+    free(at);
+    return rc;
+}
+
+static int put_data(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
+{
+    const sg_profile *p = c->p;
     uint32_t *newid = NULL, *order = NULL;
     size_t nused = 0;
+    int rc = -1;
     if (renumber(p, &newid, &order, &nused))
         return -1;
     sg_buf_puts(b, "{\"format\":\"spyglass-html\",\"version\":1,\n\"meta\":");
@@ -267,10 +345,13 @@ static int put_data(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
     const sg_node *nodes = sg_profile_nodes(p);
     for (size_t i = 1; i < nused; i++) {
         uint32_t old = order[i];
+        int64_t up = (int64_t)i - newid[nodes[old].parent];
         if (i > 1)
             sg_buf_putc(b, ',');
-        put_i64(b, (int64_t)i - newid[nodes[old].parent]);
-        sg_buf_putc(b, ',');
+        if (up != 1) {
+            put_i64(b, -up);
+            sg_buf_putc(b, ',');
+        }
         put_i64(b, nodes[old].location);
     }
     sg_buf_puts(b, "],\n\"processes\":[");
@@ -296,57 +377,14 @@ static int put_data(sg_buf *b, const sg_wc_ctx *c, const sg_write_opts *o)
         sg_buf_puts(b, tr[i].is_main ? ",1]" : ",0]");
     }
     sg_buf_puts(b, "],\n\"records\":[");
-    /* one flat array per track, in the order of "tracks" */
-    bool aux = !c->sampled && c->col != 0 && m->n_values > 0;
-    const sg_record *r = sg_profile_records(p);
-    size_t nr = sg_profile_nrecords(p);
-    uint32_t *count = calloc(nt ? nt : 1, sizeof *count);
-    uint32_t *by_track = malloc((nr ? nr : 1) * sizeof *by_track);
-    uint32_t *at = calloc(nt + 1, sizeof *at);
-    int rc = -1;
-    if (!count || !by_track || !at)
+    if (put_records(b, c, newid))
         goto out;
-    for (size_t i = 0; i < nr; i++)
-        if (r[i].track < nt)
-            at[r[i].track + 1]++;
-    for (size_t t = 0; t < nt; t++)
-        at[t + 1] += at[t];
-    for (size_t i = 0; i < nr; i++)
-        if (r[i].track < nt)
-            by_track[at[r[i].track] + count[r[i].track]++] = (uint32_t)i;
-    for (size_t t = 0; t < nt; t++) {
-        sg_buf_puts(b, t ? ",\n[" : "\n[");
-        bool first = true;
-        for (uint32_t k = at[t]; k < at[t + 1]; k++) {
-            const sg_record *ri = &r[by_track[k]];
-            int64_t v = c->col < SG_MAX_VALUES ? ri->values[c->col] : 0;
-            if (ri->node >= sg_profile_nnodes(p) || newid[ri->node] == SG_NONE ||
-                (!v && (!aux || !ri->values[0])))
-                continue;
-            if (!first)
-                sg_buf_putc(b, ',');
-            first = false;
-            put_i64(b, newid[ri->node]);
-            sg_buf_putc(b, ',');
-            put_i64(b, ri->flags);
-            sg_buf_putc(b, ',');
-            put_i64(b, v);
-            if (aux) {
-                sg_buf_putc(b, ',');
-                put_i64(b, ri->values[0]);
-            }
-        }
-        sg_buf_putc(b, ']');
-    }
     sg_buf_puts(b, "],\n\"sources\":[");
     if (put_sources(b, c, o))
         goto out;
     sg_buf_puts(b, "]}");
     rc = 0;
 out:
-    free(count);
-    free(by_track);
-    free(at);
     free(newid);
     free(order);
     return rc;
