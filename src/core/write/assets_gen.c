@@ -298,7 +298,7 @@ const char sg_asset_report_css[3807] =
     "#source .src.hot .ln { color: var(--fg); font-weight: 600; }\n"
     "#source .src.target { outline: 2px solid var(--accent); }\n";
 
-const char sg_asset_flame_js[6404] =
+const char sg_asset_flame_js[6368] =
     "// spyglass: a flame graph (or icicle) drawn on a canvas.\n"
     "//\n"
     "// A canvas keeps the page responsive with hundreds of thousands of frames: a redraw\n"
@@ -443,15 +443,14 @@ const char sg_asset_flame_js[6404] =
     "  return -1;\n"
     "};\n"
     "\n"
-    "// The drawn box of frame i in page coordinates, or null when it is not drawn.\n"
+    "// The drawn box of frame i in viewport coordinates, or null when it is not drawn.\n"
     "SgFlame.prototype.boxOf = function (i) {\n"
-    "  if (!this.tree) return null;\n"
+    "  if (!this.tree || i < 0) return null;\n"
     "  var boxes = this.rows[this.tree.depth[i]] || [];\n"
     "  var rect = this.canvas.getBoundingClientRect();\n"
     "  for (var k = 0; k < boxes.length; k += 3) {\n"
     "    if (boxes[k + 2] === i)\n"
-    "      return { x: rect.left + boxes[k] + window.scrollX, y: rect.top + this.y(this.tree.depth[i]) + window.scrollY,\n"
-    "               w: boxes[k + 1], h: this.rowH - 1 };\n"
+    "      return { x: rect.left + boxes[k], y: rect.top + this.y(this.tree.depth[i]), w: boxes[k + 1], h: this.rowH - 1 };\n"
     "  }\n"
     "  return null;\n"
     "};\n"
@@ -480,7 +479,7 @@ const char sg_asset_flame_js[6404] =
     "  if (this.hooks.onHover) this.hooks.onHover(-1, null);\n"
     "};\n";
 
-const char sg_asset_report_js[34394] =
+const char sg_asset_report_js[34498] =
     "// spyglass HTML report: reads the profile embedded as JSON (see write_html.c for the\n"
     "// layout), aggregates it for the chosen threads and view, and renders the flame graph,\n"
     "// the call tree, the hottest functions and lines, and annotated source.\n"
@@ -928,9 +927,10 @@ const char sg_asset_report_js[34394] =
     "    var sel = $(\"track\"), per = trackTotals(), all = 0, keep = sel.value || \"all\";\n"
     "    per.forEach(function (v) { all += v; });\n"
     "    sel.textContent = \"\";\n"
-    "    sel.appendChild(new Option(\"all threads (\" + nTracks + \")\", \"all\"));\n"
     "    var order = [];\n"
-    "    for (var t = 0; t < nTracks; t++) order.push(t);\n"
+    "    // threads left without samples (by a filter) are not offered\n"
+    "    for (var t = 0; t < nTracks; t++) if ((D.records[t] || []).length) order.push(t);\n"
+    "    sel.appendChild(new Option(\"all threads (\" + order.length + \")\", \"all\"));\n"
     "    order.sort(function (a, b) {\n"
     "      var pa = D.processes[D.tracks[a][0]][0], pb = D.processes[D.tracks[b][0]][0];\n"
     "      return pa - pb || D.tracks[a][1] - D.tracks[b][1];\n"

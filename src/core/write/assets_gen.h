@@ -6,7 +6,7 @@ extern const char sg_asset_flamegraph_css[565];
 extern const char sg_asset_flamegraph_js[6197];
 extern const char sg_asset_report_html[2275];
 extern const char sg_asset_report_css[3807];
-extern const char sg_asset_flame_js[6404];
-extern const char sg_asset_report_js[34394];
+extern const char sg_asset_flame_js[6368];
+extern const char sg_asset_report_js[34498];
 
 #endif

@@ -142,15 +142,14 @@ SgFlame.prototype.frameAtXY = function (x, y) {
   return -1;
 };
 
-// The drawn box of frame i in page coordinates, or null when it is not drawn.
+// The drawn box of frame i in viewport coordinates, or null when it is not drawn.
 SgFlame.prototype.boxOf = function (i) {
-  if (!this.tree) return null;
+  if (!this.tree || i < 0) return null;
   var boxes = this.rows[this.tree.depth[i]] || [];
   var rect = this.canvas.getBoundingClientRect();
   for (var k = 0; k < boxes.length; k += 3) {
     if (boxes[k + 2] === i)
-      return { x: rect.left + boxes[k] + window.scrollX, y: rect.top + this.y(this.tree.depth[i]) + window.scrollY,
-               w: boxes[k + 1], h: this.rowH - 1 };
+      return { x: rect.left + boxes[k], y: rect.top + this.y(this.tree.depth[i]), w: boxes[k + 1], h: this.rowH - 1 };
   }
   return null;
 };

@@ -445,9 +445,10 @@
     var sel = $("track"), per = trackTotals(), all = 0, keep = sel.value || "all";
     per.forEach(function (v) { all += v; });
     sel.textContent = "";
-    sel.appendChild(new Option("all threads (" + nTracks + ")", "all"));
     var order = [];
-    for (var t = 0; t < nTracks; t++) order.push(t);
+    // threads left without samples (by a filter) are not offered
+    for (var t = 0; t < nTracks; t++) if ((D.records[t] || []).length) order.push(t);
+    sel.appendChild(new Option("all threads (" + order.length + ")", "all"));
     order.sort(function (a, b) {
       var pa = D.processes[D.tracks[a][0]][0], pb = D.processes[D.tracks[b][0]][0];
       return pa - pb || D.tracks[a][1] - D.tracks[b][1];
