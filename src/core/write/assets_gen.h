@@ -3,10 +3,10 @@
 #ifndef SG_ASSETS_GEN_H
 #define SG_ASSETS_GEN_H
 extern const char sg_asset_flamegraph_css[565];
-extern const char sg_asset_flamegraph_js[6197];
+extern const char sg_asset_flamegraph_js[6808];
 extern const char sg_asset_report_html[2275];
 extern const char sg_asset_report_css[3807];
-extern const char sg_asset_flame_js[6368];
+extern const char sg_asset_flame_js[6456];
 extern const char sg_asset_report_js[34498];
 
 #endif

@@ -114,6 +114,8 @@ SgFlame.prototype.draw = function () {
     for (var k = tree.lastChild[i]; k >= 0; k = tree.prevSibling[k]) stack.push(k);
   }
   ctx.globalAlpha = 1;
+  this.drawn = 0;
+  for (r = 0; r < rows.length; r++) this.drawn += rows[r].length / 3;
   this.rows = rows;
   this.width = width;
   this.lastDrawMs = performance.now() - t0;

@@ -41,7 +41,7 @@
       var lines = g.getElementsByTagName("title")[0].textContent.split("\n");
       var y = attr(rect, "y");
       var f = {
-        g: g, rect: rect, text: g.getElementsByTagName("text")[0],
+        g: g, rect: rect, text: g.getElementsByTagName("text")[0] || null,
         x: attr(rect, "data-x"), w: attr(rect, "data-w"),
         depth: Math.round(icicle ? (y - top) / fh : (base - y) / fh - 1),
         label: lines[0], where: lines[1] || "", values: lines[2] || ""
@@ -71,7 +71,8 @@
     });
     var params = new URLSearchParams(window.location.search);
     if (params.get("s")) search(params.get("s"));
-    window.sgFlame = { zoom: zoomTo, search: search, frames: frames, reset: function () { zoom(null); } };
+    window.sgFlame = { zoom: zoomTo, search: search, frames: frames, reset: function () { zoom(null); },
+                       readyAt: performance.now() };
   }
 
   function frameOf(node) {
@@ -99,15 +100,29 @@
         w = width - 2 * pad;
         cls = "parent";
       } else {
-        fr.g.setAttribute("class", "hide" + (fr.matched ? " match" : ""));
+        // hidden: touch the element only when it was shown (most stay hidden)
+        if (!fr.hidden) {
+          fr.hidden = true;
+          fr.g.setAttribute("class", "hide" + (fr.matched ? " match" : ""));
+        }
         continue;
       }
+      fr.hidden = false;
       if (fr.matched) cls += " match";
       fr.g.setAttribute("class", cls);
       fr.rect.setAttribute("x", x.toFixed(2));
       fr.rect.setAttribute("width", w.toFixed(2));
-      fr.text.setAttribute("x", (x + 3).toFixed(2));
-      fr.text.textContent = fit(fr.label, w);
+      var label = fit(fr.label, w);
+      if (!fr.text && label) {
+        // narrow frames are written without a <text>; make one when zooming widens them
+        fr.text = document.createElementNS("http://www.w3.org/2000/svg", "text");
+        fr.text.setAttribute("y", (attr(fr.rect, "y") + fh - 4.5).toFixed(1));
+        fr.g.appendChild(fr.text);
+      }
+      if (fr.text) {
+        fr.text.setAttribute("x", (x + 3).toFixed(2));
+        fr.text.textContent = label;
+      }
     }
     unzoomBtn.setAttribute("class", f ? "button" : "button hide");
   }
