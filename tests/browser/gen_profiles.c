@@ -3,7 +3,7 @@
  * number is known):
  *
  *   gen_profiles models DIR              traced.pb.gz, lines.pb.gz, multi.pb.gz,
- *                                        hostile.pb.gz
+ *                                        hostile.pb.gz, deep.pb.gz
  *   gen_profiles big FILE STACKS SAMPLES a sampled profile of SAMPLES samples over
  *                                        STACKS distinct stacks (8 threads, skewed)
  */
@@ -144,6 +144,21 @@ static sg_profile *hostile(void)
     return p;
 }
 
+/* A recursion 2500 frames deep (deeper than a canvas can be tall) beside a shallow
+ * stack: 70 samples at the bottom of the recursion, 30 in shallow. */
+static sg_profile *deep(void)
+{
+    sg_profile *p = sg_profile_new();
+    sampled_meta(p, "python deep.py");
+    uint32_t t = thread(p, 9, 9, "MainThread", true);
+    uint32_t n = sg_profile_child(p, SG_ROOT, L(p, "main", "/d/deep.py", 1, 2));
+    add(p, t, sg_profile_child(p, n, L(p, "shallow", "/d/deep.py", 10, 11)), SG_F_ONCPU, 30, 0);
+    for (int i = 0; i < 2500; i++)
+        n = sg_profile_child(p, n, L(p, "recurse", "/d/deep.py", 5, 6));
+    add(p, t, n, SG_F_ONCPU, 70, 0);
+    return p;
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
@@ -227,7 +242,7 @@ int main(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "models")) {
         return save(multi(), argv[2], "multi.pb.gz") || save(traced(SG_MODE_TRACE), argv[2], "traced.pb.gz") ||
                save(traced(SG_MODE_LINES), argv[2], "lines.pb.gz") ||
-               save(hostile(), argv[2], "hostile.pb.gz");
+               save(hostile(), argv[2], "hostile.pb.gz") || save(deep(), argv[2], "deep.pb.gz");
     }
     if (argc == 5 && !strcmp(argv[1], "big")) {
         sg_profile *p = big(atol(argv[3]), atol(argv[4]));

@@ -184,6 +184,18 @@ def test_html_of_a_real_run_with_hostile_names(browser, tmp_path):
     assert browser.eval("document.images.length") == 0
 
 
+def test_html_deeper_than_a_canvas(browser, render):
+    open_report(browser, render(model("deep.pb.gz"), "html"))
+    assert browser.eval("sgReport.total()") == 100
+    assert browser.eval("sgReport.flame.tree.maxDepth") == 2502  # all, thread, main, 2500
+    height = browser.eval("document.getElementById('flame').height")
+    assert 0 < height <= 30000
+    # the root and the shallow branch are drawn and can be zoomed into
+    x, y = center(frame_box(browser, "shallow"))
+    browser.click(x, y)
+    assert browser.eval("sgReport.flame.zoomed") == browser.eval("sgReport.frame('shallow')")
+
+
 # ---- SVG flame graph ----
 
 def svg_frame(browser, label):

@@ -35,6 +35,7 @@ function SgFlame(canvas, tip, hooks) {
 }
 
 SgFlame.MIN_PX = 0.35;
+SgFlame.MAX_HEIGHT = 30000; // browsers refuse larger canvases: deeper frames are not drawn
 
 SgFlame.prototype.setTree = function (tree, matched) {
   this.tree = tree;
@@ -67,8 +68,12 @@ SgFlame.prototype.colorOf = function (i) {
   return c;
 };
 
+SgFlame.prototype.rowsShown = function () {
+  return Math.min(this.tree.maxDepth + 1, Math.floor(SgFlame.MAX_HEIGHT / this.rowH));
+};
+
 SgFlame.prototype.y = function (depth) {
-  return this.icicle ? depth * this.rowH : (this.tree.maxDepth - depth) * this.rowH;
+  return this.icicle ? depth * this.rowH : (this.rowsShown() - 1 - depth) * this.rowH;
 };
 
 SgFlame.prototype.draw = function () {
@@ -77,7 +82,7 @@ SgFlame.prototype.draw = function () {
   if (!tree) return;
   var dpr = window.devicePixelRatio || 1;
   var width = canvas.parentNode.clientWidth || 800;
-  var height = (tree.maxDepth + 1) * this.rowH;
+  var shown = this.rowsShown(), height = shown * this.rowH;
   canvas.style.height = height + "px";
   canvas.width = Math.round(width * dpr);
   canvas.height = Math.round(height * dpr);
@@ -90,12 +95,12 @@ SgFlame.prototype.draw = function () {
   var z = this.zoomed, x0 = tree.start[z], w0 = tree.total[z] || 1, zd = tree.depth[z];
   var scale = width / w0, rowH = this.rowH, matched = this.matched;
   var rows = [];
-  for (var r = 0; r <= tree.maxDepth; r++) rows.push([]);
+  for (var r = 0; r < shown; r++) rows.push([]);
   var stack = [0];
   while (stack.length) {
     var i = stack.pop();
     var fx = (tree.start[i] - x0) * scale, fw = tree.total[i] * scale;
-    if (fw < SgFlame.MIN_PX || fx + fw <= 0 || fx >= width) continue;
+    if (fw < SgFlame.MIN_PX || fx + fw <= 0 || fx >= width || tree.depth[i] >= shown) continue;
     var dx = fx < 0 ? 0 : fx, dw = (fx + fw > width ? width : fx + fw) - dx;
     var d = tree.depth[i], y = this.y(d);
     ctx.globalAlpha = d < zd ? 0.45 : 1;
@@ -131,7 +136,7 @@ SgFlame.prototype.frameAt = function (e) {
 SgFlame.prototype.frameAtXY = function (x, y) {
   if (!this.tree) return -1;
   var row = Math.floor(y / this.rowH);
-  var d = this.icicle ? row : this.tree.maxDepth - row;
+  var d = this.icicle ? row : this.rowsShown() - 1 - row;
   var boxes = this.rows[d];
   if (!boxes) return -1;
   var lo = 0, hi = boxes.length / 3 - 1;
