@@ -24,6 +24,13 @@ def frame_box(browser, label):
     return box
 
 
+def scrolled_to(browser, label):
+    """The frame's box after scrolling the page so that it is in view."""
+    box = frame_box(browser, label)
+    browser.eval(f"window.scrollBy(0, {box['y'] - 300})")
+    return frame_box(browser, label)
+
+
 def center(box):
     return box["x"] + box["w"] / 2, box["y"] + box["h"] / 2
 
@@ -191,7 +198,7 @@ def test_html_deeper_than_a_canvas(browser, render):
     height = browser.eval("document.getElementById('flame').height")
     assert 0 < height <= 30000
     # the root and the shallow branch are drawn and can be zoomed into
-    x, y = center(frame_box(browser, "shallow"))
+    x, y = center(scrolled_to(browser, "shallow"))
     browser.click(x, y)
     assert browser.eval("sgReport.flame.zoomed") == browser.eval("sgReport.frame('shallow')")
 
