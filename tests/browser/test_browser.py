@@ -203,6 +203,23 @@ def test_html_deeper_than_a_canvas(browser, render):
     assert browser.eval("sgReport.flame.zoomed") == browser.eval("sgReport.frame('shallow')")
 
 
+def test_html_annotated_source_of_a_real_run(browser, tmp_path):
+    out = tmp_path / "hot.html"
+    script = os.path.join(TARGETS, "hotline.py")
+    spyglass("run", "-o", str(out), script, "0.3")
+    open_report(browser, str(out))
+    browser.eval("sgReport.setTab('source')")
+    assert browser.eval("document.getElementById('file').selectedOptions[0].text").startswith(script)
+    rows = browser.eval("Array.from(document.querySelectorAll('#source .src.hot'))"
+                        ".map(r => Array.from(r.children).map(c => c.textContent))")
+    hottest = max(rows, key=lambda r: float(r[2].rstrip("%") or 0))  # by self
+    assert hottest[3].rstrip().endswith("# HOT"), hottest
+    # the lines table links to the same line
+    browser.eval("sgReport.setTab('lines')")
+    browser.eval("document.querySelector('#lines tbody tr.link').click()")
+    assert browser.eval("document.querySelector('#source .src.target .code').textContent").rstrip().endswith("# HOT")
+
+
 # ---- SVG flame graph ----
 
 def svg_frame(browser, label):

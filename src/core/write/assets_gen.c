@@ -501,7 +501,7 @@ const char sg_asset_flame_js[6716] =
     "  if (this.hooks.onHover) this.hooks.onHover(-1, null);\n"
     "};\n";
 
-const char sg_asset_report_js[34498] =
+const char sg_asset_report_js[34513] =
     "// spyglass HTML report: reads the profile embedded as JSON (see write_html.c for the\n"
     "// layout), aggregates it for the chosen threads and view, and renders the flame graph,\n"
     "// the call tree, the hottest functions and lines, and annotated source.\n"
@@ -1192,7 +1192,7 @@ const char sg_asset_report_js[34498] =
     "      return;\n"
     "    }\n"
     "    sel.value = keep;\n"
-    "    if (sel.value !== keep) sel.value = String(files[0]);\n"
+    "    if (!keep || !sources.has(+sel.value)) sel.value = String(files[0]);\n"
     "    var file = +sel.value, src = sources.get(file), box = $(\"source\");\n"
     "    var tot = new Float64Array(src.length + 2), self = new Float64Array(src.length + 2), max = 0;\n"
     "    for (var li = 0; li < nLines; li++) {\n"

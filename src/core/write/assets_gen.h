@@ -7,6 +7,6 @@ extern const char sg_asset_flamegraph_js[6808];
 extern const char sg_asset_report_html[2275];
 extern const char sg_asset_report_css[3807];
 extern const char sg_asset_flame_js[6716];
-extern const char sg_asset_report_js[34498];
+extern const char sg_asset_report_js[34513];
 
 #endif

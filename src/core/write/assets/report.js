@@ -688,7 +688,7 @@
       return;
     }
     sel.value = keep;
-    if (sel.value !== keep) sel.value = String(files[0]);
+    if (!keep || !sources.has(+sel.value)) sel.value = String(files[0]);
     var file = +sel.value, src = sources.get(file), box = $("source");
     var tot = new Float64Array(src.length + 2), self = new Float64Array(src.length + 2), max = 0;
     for (var li = 0; li < nLines; li++) {
