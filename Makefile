@@ -71,7 +71,34 @@ pytest-all:
 deps:
 	@tools/install-deps.sh
 
-test: deps ctest fuzz-smoke pytest-all
+test: deps ctest fuzz-smoke pytest-all test-browser
+
+# ---- the browser formats (flamegraph, html) in headless Chromium ----
+# One interpreter is enough: the writers are C and do not depend on the Python version.
+# tests/browser/cdp.py drives /usr/bin/chromium (tools/apt-packages.txt) over a pipe.
+BROWSER_PYTHON ?= $(lastword $(PYTHONS))
+BROWSER_PYV = $(patsubst python%,%,$(notdir $(BROWSER_PYTHON)))
+.PHONY: test-browser bench-visual assets
+$(BUILD)/browser/gen_profiles: tests/browser/gen_profiles.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(CORE_SRC) -lz
+
+test-browser: $(BUILD)/browser/gen_profiles
+	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
+	@rm -rf $(BUILD)/browser/models && mkdir -p $(BUILD)/browser/models
+	@$(BUILD)/browser/gen_profiles models $(BUILD)/browser/models
+	@echo "== browser tests (Chromium, Python $(BROWSER_PYV))"
+	cd tests/browser && SG_MODELS=$(abspath $(BUILD)/browser/models) SG_SHOTS=$(abspath $(BUILD)/browser) \
+		../../$(BUILD)/venv/$(BROWSER_PYV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Size and time to first render of a 100,000-stack profile (not part of `make test`).
+bench-visual: $(BUILD)/browser/gen_profiles
+	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
+	$(BUILD)/venv/$(BROWSER_PYV)/bin/python bench/visual_bench.py --gen $(BUILD)/browser/gen_profiles --out $(BUILD)/browser/bench
+
+# Re-embed src/core/write/assets/* after editing them.
+assets:
+	python3 tools/gen_assets.py
 
 demo: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 	@v=$(notdir $(subst python,,$(DEMO_PYTHON))); \

@@ -18,6 +18,9 @@ SUFFIX_FORMATS = {
     ".prof": "pstats",
     ".speedscope.json": "speedscope",
     ".trace.json": "chrome",
+    ".svg": "flamegraph",
+    ".html": "html",
+    ".htm": "html",
 }
 PREFIX_FORMATS = {"callgrind.out": "callgrind"}
 PROFILE_FORMATS = ("pprof", "profile")
@@ -70,6 +73,7 @@ def render(profile, fmt, opts):
         fmt,
         per_thread=getattr(opts, "per_thread", False),
         color=False,
+        icicle=getattr(opts, "icicle", False),
     )
 
 

@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import __version__, _core, _output, _run
+from . import __version__, _browser, _core, _output, _run
 
 DEFAULT_RATE = 1000
 
@@ -46,7 +46,7 @@ def _add_output_options(p, default_format_help):
                         "decides: .pb.gz/.spyglass = the profile itself, .txt = text, "
                         ".collapsed/.folded = collapsed stacks, .callgrind or callgrind.out.* "
                         "= callgrind, .prof/.pstats = pstats, .speedscope.json = speedscope, "
-                        ".trace.json = chrome")
+                        ".trace.json = chrome, .svg = flame graph, .html = interactive report")
     p.add_argument("--format", metavar="FORMAT",
                    help=f"{', '.join(_output.known_formats())} ({default_format_help})")
     p.add_argument("--zipfile", metavar="FILE",
@@ -64,6 +64,11 @@ def _add_output_options(p, default_format_help):
     p.add_argument("--per-thread", action="store_true",
                    help="collapsed: start every stack with a 'thread NAME (TID)' frame; "
                         "callgrind: one part per thread")
+    p.add_argument("--icicle", action="store_true",
+                   help="flamegraph, html: draw the root at the top (inverted flame graph)")
+    p.add_argument("--open", action="store_true",
+                   help="html, flamegraph: open the result in the web browser (written to "
+                        "a temporary file unless -o is given)")
 
 
 def _run_parser():
@@ -132,10 +137,15 @@ def _split_run_argv(argv, extra_value_opts=()):
     return ours, None, None, []
 
 
-def _check_format(fmt):
+def _check_format(fmt, opts=None):
     if fmt and fmt not in _output.known_formats():
         raise _run.RunError(f"unknown format '{fmt}' (choose from "
                             f"{', '.join(_output.known_formats())})")
+    if opts is not None and opts.open:
+        chosen = _output.choose_format(fmt, opts.output)
+        if chosen not in _browser.OPENABLE:
+            raise _run.RunError(f"--open shows {' or '.join(_browser.OPENABLE)} output, not "
+                                f"{chosen} (add --format html)")
 
 
 def cmd_run(argv):
@@ -146,7 +156,7 @@ def cmd_run(argv):
                      "(see 'spyglass run --help')")
     if not (0 < opts.rate <= 1_000_000):
         return _fail("--rate must be between 1 and 1000000 samples per second")
-    _check_format(opts.format)
+    _check_format(opts.format, opts)
     if kind == "script" and not os.path.exists(target):
         return _fail(f"cannot open script '{target}': no such file")
     if kind == "script" and os.path.isdir(target) and not os.path.exists(
@@ -166,30 +176,37 @@ def cmd_run(argv):
         " ".join(["-m", target] + list(args))
     profile.set_attr("command", command)
     fmt = _output.choose_format(opts.format, opts.output)
+    path = _browser.output_path(fmt, opts)
     try:
-        _output.emit(profile, fmt, opts.output, opts, default_stream=sys.stderr)
+        _output.emit(profile, fmt, path, opts, default_stream=sys.stderr)
     except _core.Error as exc:
         _fail(exc.args[1])
         return status or 1
-    if opts.output and opts.output != "-":
+    if path and path != "-":
         ok, bad = profile.sample_counts()
         rate = 100.0 * bad / (ok + bad) if ok + bad else 0.0
-        _warn(f"wrote {opts.output} ({fmt}; {ok} samples, {rate:.2f}% errors)")
+        _warn(f"wrote {path} ({fmt}; {ok} samples, {rate:.2f}% errors)")
+    if opts.open:
+        _browser.show(path, _warn)
     return status
 
 
 def cmd_report(argv):
     opts = _report_parser().parse_args(argv)
-    _check_format(opts.format)
+    _check_format(opts.format, opts)
     try:
         profile = _core.load(opts.file)
     except _core.Error as exc:
         return _fail(f"cannot read profile '{opts.file}': {exc.args[1]}")
     fmt = _output.choose_format(opts.format, opts.output)
+    path = _browser.output_path(fmt, opts)
     try:
-        _output.emit(profile, fmt, opts.output, opts)
+        _output.emit(profile, fmt, path, opts)
     except _core.Error as exc:
         return _fail(exc.args[1])
+    if opts.open:
+        _warn(f"wrote {path} ({fmt})")
+        _browser.show(path, _warn)
     return 0
 
 

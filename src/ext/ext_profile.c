@@ -65,13 +65,13 @@ static int parse_view(const char *v, sg_view *out)
 static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"format", "view", "per_thread", "max_rows", "min_share",
-                             "context", "color", "relative_paths", NULL};
+                             "context", "color", "relative_paths", "icicle", NULL};
     const char *format, *view = "auto";
-    int per_thread = 0, max_rows = 0, context = 0, color = 0, relative_paths = 0;
+    int per_thread = 0, max_rows = 0, context = 0, color = 0, relative_paths = 0, icicle = 0;
     double min_share = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidipp", kwlist, &format, &view,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidippp", kwlist, &format, &view,
                                      &per_thread, &max_rows, &min_share, &context, &color,
-                                     &relative_paths))
+                                     &relative_paths, &icicle))
         return NULL;
     sg_write_opts o;
     sg_write_opts_init(&o);
@@ -83,6 +83,7 @@ static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
     o.context = context;
     o.color = color;
     o.relative_paths = relative_paths;
+    o.icicle = icicle;
     sg_buf out;
     sg_buf_init(&out);
     sg_error err;
@@ -561,7 +562,7 @@ fail:
 static PyMethodDef profile_methods[] = {
     {"render", (PyCFunction)(void (*)(void))profile_render, METH_VARARGS | METH_KEYWORDS,
      "render(format, view='auto', per_thread=False, max_rows=0, min_share=0.0, context=0, "
-     "color=False, relative_paths=False) -> bytes"},
+     "color=False, relative_paths=False, icicle=False) -> bytes"},
     {"filenames", profile_filenames, METH_NOARGS, "filenames() -> sorted list of file names"},
     {"filter", (PyCFunction)(void (*)(void))profile_filter, METH_VARARGS | METH_KEYWORDS,
      "filter(main_thread_only=False, exclude_syspath=False, include=(), exclude=()) -> "

@@ -24,6 +24,7 @@ typedef struct sg_write_opts {
     int context;      /* annotate: files to show (0 = default 5) */
     bool color;       /* ANSI colours in text output */
     bool relative_paths; /* callgrind: file names without their leading '/' (the zip) */
+    bool icicle;      /* flamegraph: root at the top (inverted); html: the icicle first */
 } sg_write_opts;
 
 void sg_write_opts_init(sg_write_opts *o);

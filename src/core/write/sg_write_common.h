@@ -169,8 +169,10 @@ int sg_wc_unique_names(const sg_profile *p, sg_buf *text, size_t **names);
 
 /* Appends s as a JSON string with its quotes: valid UTF-8 always (an invalid byte
  * becomes U+FFFD), control characters, quote and backslash escaped, and '<', '>',
- * '&', U+2028/2029 as \u escapes so the text is also safe inside HTML <script>. */
-void sg_wc_json_str(sg_buf *b, const char *s, size_t len);
+ * '&', U+2028/2029 as \u escapes so the text is also safe inside HTML <script>.
+ * (speedscope, chrome: names kept as they are; sg_wc_json_str shows them as the text
+ * reports do.) */
+void sg_wc_json_text(sg_buf *b, const char *s, size_t len);
 
 /* Nodes in depth-first order with siblings sorted by (name, file, line): how a flame
  * graph lays them out. rank[node] is the node's position. malloc'ed; NULL when out of
@@ -184,6 +186,21 @@ uint32_t *sg_wc_track_events(const sg_profile *p, uint32_t track, size_t *n);
 /* A thread's display name: "NAME (TID)", or "TID", prefixed with "PID " when several
  * processes were profiled (raw text, not escaped). */
 void sg_wc_track_label(sg_buf *b, const sg_profile *p, uint32_t track);
+
+/* ---- markup and JSON for the browser formats (write_markup.c) ---- */
+
+/* Appends a name for XML/HTML text or a quoted attribute value: shown like the text
+ * reports (controls, bidi controls and invalid UTF-8 as visible \xNN / \uNNNN), with
+ * & < > " ' as character references. max_cps > 0 stops before exceeding that many code
+ * points of shown text (an escape counts its length). Returns the code points shown. */
+size_t sg_wc_markup(sg_buf *b, const char *s, size_t len, size_t max_cps);
+/* The code points sg_wc_markup would show for s. */
+size_t sg_wc_markup_cps(const char *s, size_t len);
+/* Appends s as a quoted JSON string safe inside an HTML <script> element (< > & and
+ * U+2028/U+2029 as \u escapes). name: shown like the text reports (controls and
+ * invalid UTF-8 as visible escapes); otherwise (source text) controls are JSON-escaped
+ * and invalid UTF-8 becomes U+FFFD. */
+void sg_wc_json_str(sg_buf *b, const char *s, size_t len, bool name);
 
 /* ---- the writers (one file each), dispatched by sg_write (write.c) ---- */
 
@@ -201,5 +218,8 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
                         sg_error *err);
 int sg_write_chrome(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 int sg_write_pprof(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
+int sg_write_flamegraph(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                        sg_error *err);
+int sg_write_html(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 
 #endif

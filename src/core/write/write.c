@@ -19,6 +19,8 @@ static const sg_writer writers[] = {
     {"speedscope", sg_write_speedscope},
     {"chrome", sg_write_chrome},
     {"pprof", sg_write_pprof},
+    {"flamegraph", sg_write_flamegraph},
+    {"html", sg_write_html},
 };
 
 #define SG_NWRITERS (sizeof writers / sizeof writers[0])

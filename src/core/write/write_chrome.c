@@ -47,13 +47,13 @@ static void frame_event(ct *t, uint32_t node, int64_t start_ns, int64_t dur_ns)
     const char *name = sg_wc_func_name(p, l->function);
     sep(t);
     sg_buf_puts(t->out, "{\"ph\":\"X\",\"cat\":\"python\",\"name\":");
-    sg_wc_json_str(t->out, name, strlen(name));
+    sg_wc_json_text(t->out, name, strlen(name));
     sg_buf_printf(t->out,
                   ",\"pid\":%" PRIu32 ",\"tid\":%" PRIu64 ",\"ts\":%" PRId64 ".%03d,\"dur\":%" PRId64
                   ".%03d,\"args\":{\"file\":",
                   t->pid, t->tid, start_ns / 1000, (int)(start_ns % 1000), dur_ns / 1000,
                   (int)(dur_ns % 1000));
-    sg_wc_json_str(t->out, sg_profile_str(p, file), sg_profile_str_len(p, file));
+    sg_wc_json_text(t->out, sg_profile_str(p, file), sg_profile_str_len(p, file));
     sg_buf_printf(t->out, ",\"line\":%d}}", (int)l->line);
 }
 
@@ -159,7 +159,7 @@ static void metadata(ct *t, uint32_t track, size_t index)
                   ",\"args\":{\"name\":",
                   t->pid, t->tid);
     const char *name = tr->name ? sg_profile_str(p, tr->name) : "thread";
-    sg_wc_json_str(t->out, name, tr->name ? sg_profile_str_len(p, tr->name) : 6);
+    sg_wc_json_text(t->out, name, tr->name ? sg_profile_str_len(p, tr->name) : 6);
     sg_buf_puts(t->out, "}}");
     sep(t);
     sg_buf_printf(t->out,
@@ -181,7 +181,7 @@ static void process_metadata(ct *t, uint32_t process)
     const char *cmd = pr->cmdline ? sg_profile_str(t->p, pr->cmdline)
                                   : sg_profile_get_attr(t->p, "command");
     sg_buf_printf(&name, "%s (%" PRIu32 ")", cmd && *cmd ? cmd : "python", pr->pid);
-    sg_wc_json_str(t->out, name.data ? name.data : "", name.len);
+    sg_wc_json_text(t->out, name.data ? name.data : "", name.len);
     if (sg_buf_failed(&name))
         t->out->failed = true;
     sg_buf_free(&name);

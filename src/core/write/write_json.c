@@ -11,7 +11,7 @@
 
 #include "sg_write_common.h"
 
-void sg_wc_json_str(sg_buf *b, const char *s, size_t len)
+void sg_wc_json_text(sg_buf *b, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     sg_buf_putc(b, '"');

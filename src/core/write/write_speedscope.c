@@ -140,7 +140,7 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
     sg_buf_puts(out, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
                      "\"exporter\":\"spyglass\",\"name\":");
     const char *cmd = sg_profile_get_attr(p, "command");
-    sg_wc_json_str(out, cmd ? cmd : "spyglass", strlen(cmd ? cmd : "spyglass"));
+    sg_wc_json_text(out, cmd ? cmd : "spyglass", strlen(cmd ? cmd : "spyglass"));
     sg_buf_puts(out, ",\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
     const sg_location *loc = sg_profile_locations(p);
     const sg_function *fn = sg_profile_functions(p);
@@ -148,9 +148,9 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
         const char *name = sg_wc_func_name(p, loc[i].function);
         uint32_t file = fn[loc[i].function].filename;
         sg_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
-        sg_wc_json_str(out, name, strlen(name));
+        sg_wc_json_text(out, name, strlen(name));
         sg_buf_puts(out, ",\"file\":");
-        sg_wc_json_str(out, sg_profile_str(p, file), sg_profile_str_len(p, file));
+        sg_wc_json_text(out, sg_profile_str(p, file), sg_profile_str_len(p, file));
         sg_buf_printf(out, ",\"line\":%d}", (int)loc[i].line);
     }
     sg_buf_puts(out, "]},\"profiles\":[");
@@ -165,7 +165,7 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
                                        : ",{\"type\":\"sampled\",\"name\":");
         sg_buf_puts(&label, "thread ");
         sg_wc_track_label(&label, p, tracks[t]);
-        sg_wc_json_str(out, label.data ? label.data : "", label.len);
+        sg_wc_json_text(out, label.data ? label.data : "", label.len);
         sg_buf_printf(out, ",\"unit\":\"%s\",\"startValue\":0,\"samples\":[", unit);
         int r = use_timeline ? timeline(&s, tracks[t], &weights) : 1;
         if (r < 0 || (r > 0 && aggregated(&s, tracks[t], &weights, rank)))
