@@ -7,7 +7,7 @@ import argparse
 import os
 import sys
 
-from . import __version__, _core, _output, _run
+from . import __version__, _cmd_diff, _core, _output, _run
 
 DEFAULT_RATE = 1000
 
@@ -15,7 +15,9 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
-spyglass report [options] FILE                 render a saved profile"""
+spyglass report [options] FILE                 render a saved profile
+spyglass diff [options] BASE NEW               what got slower or faster between two profiles
+spyglass check NEW --baseline BASE [options]   fail (exit 1) when a function regressed"""
 
 
 def _warn(msg):
@@ -169,7 +171,8 @@ def cmd_report(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report}
+COMMANDS = {"run": cmd_run, "report": cmd_report, "diff": _cmd_diff.main,
+            "check": _cmd_diff.main_check}
 
 
 def main(argv=None):

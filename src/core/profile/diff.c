@@ -2,8 +2,9 @@
  *
  * The two profiles have their own string tables, so names and files are first interned
  * into one shared id space by content; after that every matching key is an exact 64-bit
- * integer ((name, file) for functions, (file, line) or (function row, offset) for lines,
- * (parent frame, function row) for the merged call tree) and goes into sg_map as is.
+ * integer ((name, file base name) for function groups, (file, line) or (function row,
+ * offset) for lines, (parent frame, function row) for the merged call tree) and goes
+ * into sg_map as is.
  *
  * Self and total per function and per line use the writers' rule: walk each stack that
  * holds a value once, from leaf to root, stamping each unit with the leaf's node id, so a
@@ -159,51 +160,84 @@ out:
 
 /* ---- the shared string space ---- */
 
+/* Byte strings of both profiles (whole strings or file base names) interned by content.
+ * Items point into the profiles' string tables, which never move. */
 typedef struct shared_strings {
     sg_map by_hash; /* content hash (rehashed on collision) -> shared id */
     struct {
-        const sg_profile *p;
-        uint32_t id;
+        const char *s;
+        size_t len;
     } *items;
     size_t n, cap;
 } shared_strings;
 
-static bool same_string(const sg_profile *a, uint32_t ia, const sg_profile *b, uint32_t ib)
+/* The shared id of s; SG_NONE when memory runs out. */
+static uint32_t shared_span(shared_strings *ss, const char *s, size_t len)
 {
-    size_t la = sg_profile_str_len(a, ia);
-    return la == sg_profile_str_len(b, ib) &&
-           memcmp(sg_profile_str(a, ia), sg_profile_str(b, ib), la) == 0;
+    uint64_t key = sg_hash_bytes(s, len);
+    for (;;) {
+        const uint64_t *v = sg_map_get(&ss->by_hash, key);
+        if (!v)
+            break;
+        if (ss->items[*v].len == len && memcmp(ss->items[*v].s, s, len) == 0)
+            return (uint32_t)*v;
+        key = sg_hash64(key + 1);
+    }
+    if (!sg_grow((void **)&ss->items, &ss->cap, ss->n + 1, sizeof *ss->items, 256) ||
+        !sg_map_put(&ss->by_hash, key, ss->n))
+        return SG_NONE;
+    ss->items[ss->n].s = s;
+    ss->items[ss->n].len = len;
+    return (uint32_t)ss->n++;
 }
 
-/* The shared id of string id of side w (profile p); SG_NONE when memory runs out. */
-static uint32_t shared_id(shared_strings *s, side_work *w, const sg_profile *p, uint32_t id)
+/* The shared id of string id of p (side w), cached per side. */
+static uint32_t shared_id(shared_strings *ss, side_work *w, const sg_profile *p, uint32_t id)
 {
     if (id >= sg_profile_nstrings(p))
         id = 0;
-    if (w->shared_str[id] != SG_NONE)
-        return w->shared_str[id];
-    uint64_t key = sg_hash_bytes(sg_profile_str(p, id), sg_profile_str_len(p, id));
-    for (;;) {
-        const uint64_t *v = sg_map_get(&s->by_hash, key);
-        if (!v)
+    if (w->shared_str[id] == SG_NONE)
+        w->shared_str[id] = shared_span(ss, sg_profile_str(p, id), sg_profile_str_len(p, id));
+    return w->shared_str[id];
+}
+
+static const char *base_name(const char *path, size_t len, size_t *out_len)
+{
+    size_t i = len;
+    while (i && path[i - 1] != '/')
+        i--;
+    *out_len = len - i;
+    return path + i;
+}
+
+/* How many trailing path components a and b share ("/ci/1/app/x.py" and
+ * "/home/me/app/x.py": 2), so a checkout in another directory still matches. */
+static size_t common_tail(const char *a, size_t la, const char *b, size_t lb)
+{
+    size_t n = 0;
+    while (la && lb) {
+        size_t i = la, j = lb;
+        while (i && a[i - 1] != '/')
+            i--;
+        while (j && b[j - 1] != '/')
+            j--;
+        if (la - i != lb - j || memcmp(a + i, b + j, la - i) != 0)
             break;
-        if (same_string(s->items[*v].p, s->items[*v].id, p, id))
-            return w->shared_str[id] = (uint32_t)*v;
-        key = sg_hash64(key + 1);
+        n++;
+        la = i ? i - 1 : 0;
+        lb = j ? j - 1 : 0;
+        if (!i || !j)
+            break;
     }
-    if (!sg_grow((void **)&s->items, &s->cap, s->n + 1, sizeof *s->items, 256) ||
-        !sg_map_put(&s->by_hash, key, s->n))
-        return SG_NONE;
-    s->items[s->n].p = p;
-    s->items[s->n].id = id;
-    return w->shared_str[id] = (uint32_t)s->n++;
+    return n;
 }
 
 /* ---- function matching ---- */
 
 typedef struct fitem {
-    uint32_t group;
+    uint32_t group; /* (qualified name, file base name) */
     uint32_t side;
+    uint32_t file;  /* shared id of the whole path */
     int32_t first;
     uint32_t fn;
     bool used;
@@ -216,6 +250,8 @@ static int cmp_fitem(const void *a, const void *b)
         return x->group < y->group ? -1 : 1;
     if (x->side != y->side)
         return x->side < y->side ? -1 : 1;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
     if (x->first != y->first)
         return x->first < y->first ? -1 : 1;
     return x->fn < y->fn ? -1 : x->fn > y->fn;
@@ -228,7 +264,7 @@ typedef struct builder {
     size_t cap_funcs, cap_lines, cap_frames;
 } builder;
 
-static uint32_t new_row(builder *b, sg_diff_row **rows, size_t *n, size_t *cap)
+static uint32_t new_row(sg_diff_row **rows, size_t *n, size_t *cap)
 {
     if (!sg_grow((void **)rows, cap, *n + 1, sizeof **rows, 64))
         return SG_NONE;
@@ -240,7 +276,7 @@ static uint32_t new_row(builder *b, sg_diff_row **rows, size_t *n, size_t *cap)
 
 static int pair(builder *b, fitem *x, fitem *y)
 {
-    uint32_t r = new_row(b, &b->d->funcs, &b->d->nfuncs, &b->cap_funcs);
+    uint32_t r = new_row(&b->d->funcs, &b->d->nfuncs, &b->cap_funcs);
     if (r == SG_NONE)
         return -1;
     for (fitem *it = x; it; it = it == x ? y : NULL) {
@@ -253,13 +289,16 @@ static int pair(builder *b, fitem *x, fitem *y)
 }
 
 typedef struct cand {
-    int64_t dist;
+    size_t tail; /* shared trailing path components: more is better */
+    int64_t dist; /* first line distance */
     uint32_t i, j;
 } cand;
 
 static int cmp_cand(const void *a, const void *b)
 {
     const cand *x = a, *y = b;
+    if (x->tail != y->tail)
+        return x->tail > y->tail ? -1 : 1;
     if (x->dist != y->dist)
         return x->dist < y->dist ? -1 : 1;
     if (x->i != y->i)
@@ -269,15 +308,57 @@ static int cmp_cand(const void *a, const void *b)
 
 #define SG_DIFF_MAX_CANDIDATES 4096
 
-/* Pairs the items of one (name, file) group: equal first lines first, then the nearest
- * first lines (a function moved by an edit above it), then the rest stand alone. */
+static const char *item_path(const builder *b, const fitem *it, size_t *len)
+{
+    const sg_profile *p = b->d->in[it->side].p;
+    uint32_t file = sg_profile_functions(p)[it->fn].filename;
+    *len = sg_profile_str_len(p, file);
+    return sg_profile_str(p, file);
+}
+
+/* Pairs the leftovers of a group by the longest shared path tail, then the nearest
+ * first line; only paths that share their base name are in one group. */
+static int match_leftovers(builder *b, fitem *base, size_t nb, fitem *nw, size_t nn,
+                           size_t lb, size_t ln)
+{
+    cand *c = malloc(lb * ln * sizeof *c);
+    if (!c)
+        return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < nb; i++) {
+        if (base[i].used)
+            continue;
+        size_t la, lj;
+        const char *pa = item_path(b, &base[i], &la);
+        for (size_t j = 0; j < nn; j++) {
+            if (nw[j].used)
+                continue;
+            const char *pj = item_path(b, &nw[j], &lj);
+            size_t tail = base[i].file == nw[j].file ? SIZE_MAX : common_tail(pa, la, pj, lj);
+            c[k++] = (cand){tail, llabs((int64_t)base[i].first - nw[j].first), (uint32_t)i,
+                            (uint32_t)j};
+        }
+    }
+    qsort(c, k, sizeof *c, cmp_cand);
+    int rc = 0;
+    for (size_t q = 0; q < k && !rc; q++)
+        if (!base[c[q].i].used && !nw[c[q].j].used)
+            rc = pair(b, &base[c[q].i], &nw[c[q].j]);
+    free(c);
+    return rc;
+}
+
+/* Pairs the items of one (name, base name) group: the same path and first line first;
+ * then the same or the most similar path with the nearest first line (a function
+ * moved by an edit above it, a checkout elsewhere); the rest stand alone. */
 static int match_group(builder *b, fitem *base, size_t nb, fitem *nw, size_t nn)
 {
     for (size_t i = 0, j = 0; i < nb && j < nn;) {
-        if (base[i].first == nw[j].first) {
+        if (base[i].file == nw[j].file && base[i].first == nw[j].first) {
             if (pair(b, &base[i++], &nw[j++]))
                 return -1;
-        } else if (base[i].first < nw[j].first) {
+        } else if (base[i].file < nw[j].file ||
+                   (base[i].file == nw[j].file && base[i].first < nw[j].first)) {
             i++;
         } else {
             j++;
@@ -289,29 +370,14 @@ static int match_group(builder *b, fitem *base, size_t nb, fitem *nw, size_t nn)
     for (size_t j = 0; j < nn; j++)
         ln += !nw[j].used;
     if (lb && ln && lb * ln <= SG_DIFF_MAX_CANDIDATES) {
-        cand *c = malloc(lb * ln * sizeof *c);
-        if (!c)
-            return -1;
-        size_t k = 0;
-        for (size_t i = 0; i < nb; i++)
-            for (size_t j = 0; j < nn && !base[i].used; j++)
-                if (!nw[j].used)
-                    c[k++] = (cand){llabs((int64_t)base[i].first - nw[j].first), (uint32_t)i,
-                                    (uint32_t)j};
-        qsort(c, k, sizeof *c, cmp_cand);
-        int rc = 0;
-        for (size_t q = 0; q < k && !rc; q++)
-            if (!base[c[q].i].used && !nw[c[q].j].used)
-                rc = pair(b, &base[c[q].i], &nw[c[q].j]);
-        free(c);
-        if (rc)
+        if (match_leftovers(b, base, nb, nw, nn, lb, ln))
             return -1;
     } else if (lb && ln) {
-        /* too many namesakes to weigh every pair: keep their order */
+        /* too many namesakes to weigh every pair: keep their order within a path */
         for (size_t i = 0, j = 0; i < nb && j < nn;) {
-            if (base[i].used)
+            if (base[i].used || base[i].file < nw[j].file)
                 i++;
-            else if (nw[j].used)
+            else if (nw[j].used || nw[j].file < base[i].file)
                 j++;
             else if (pair(b, &base[i++], &nw[j++]))
                 return -1;
@@ -344,21 +410,25 @@ static int match_functions(builder *b)
         for (size_t f = 0; f < sg_profile_nfunctions(p); f++) {
             if (b->w[s].ftotal[f] <= 0 && b->w[s].fself[f] <= 0)
                 continue; /* not on any stack that counts (e.g. filtered away) */
+            uint32_t fid = fn[f].filename < sg_profile_nstrings(p) ? fn[f].filename : 0;
+            size_t blen;
+            const char *bn = base_name(sg_profile_str(p, fid), sg_profile_str_len(p, fid), &blen);
             uint32_t name = shared_id(&b->ss, &b->w[s], p, fn[f].name);
-            uint32_t file = shared_id(&b->ss, &b->w[s], p, fn[f].filename);
-            if (name == SG_NONE || file == SG_NONE)
+            uint32_t file = shared_id(&b->ss, &b->w[s], p, fid);
+            uint32_t bname = shared_span(&b->ss, bn, blen);
+            if (name == SG_NONE || file == SG_NONE || bname == SG_NONE)
                 goto out;
-            uint64_t key = (uint64_t)name << 32 | file;
+            uint64_t key = (uint64_t)name << 32 | bname;
             const uint64_t *g = sg_map_get(&groups, key);
             uint32_t group = g ? (uint32_t)*g : (uint32_t)groups.len;
             if (!g && !sg_map_put(&groups, key, group))
                 goto out;
-            items[n++] = (fitem){group, s, fn[f].first_line, (uint32_t)f, false};
+            items[n++] = (fitem){group, s, file, fn[f].first_line, (uint32_t)f, false};
         }
     }
     qsort(items, n, sizeof *items, cmp_fitem);
     for (size_t a = 0; a < n;) {
-        size_t m = a, e = a;
+        size_t m = a, e;
         while (m < n && items[m].group == items[a].group && items[m].side == SG_DIFF_BASE)
             m++;
         e = m;
@@ -401,7 +471,12 @@ static int match_lines(builder *b)
                 int64_t off = loc[l].line ? (int64_t)loc[l].line - fn[f].first_line : INT32_MIN;
                 key = (uint64_t)b->w[s].row_of_fn[f] << 32 | (uint32_t)(uint64_t)off;
             } else {
-                uint32_t file = shared_id(&b->ss, &b->w[s], p, fn[f].filename);
+                /* the path NEW gives the row's function, so a checkout elsewhere matches */
+                const sg_diff_row *fr = &d->funcs[b->w[s].row_of_fn[f]];
+                int cs = fr->fn[SG_DIFF_NEW] != SG_NONE ? SG_DIFF_NEW : SG_DIFF_BASE;
+                const sg_profile *cp = d->in[cs].p;
+                uint32_t file = shared_id(&b->ss, &b->w[cs], cp,
+                                          sg_profile_functions(cp)[fr->fn[cs]].filename);
                 if (file == SG_NONE)
                     goto out;
                 key = (uint64_t)file << 32 | (uint32_t)loc[l].line;
@@ -411,7 +486,7 @@ static int match_lines(builder *b)
             if (v) {
                 r = (uint32_t)*v;
             } else {
-                r = new_row(b, &d->lines, &d->nlines, &b->cap_lines);
+                r = new_row(&d->lines, &d->nlines, &b->cap_lines);
                 if (r == SG_NONE || !sg_map_put(&keys, key, r))
                     goto out;
             }
@@ -544,6 +619,11 @@ static double share_var(const sg_diff_input *in, int64_t x)
     return se * se;
 }
 
+double sg_diff_share_noise(const sg_diff *d, int64_t base_v, int64_t new_v)
+{
+    return SG_DIFF_SIGMAS * sqrt(share_var(&d->in[0], base_v) + share_var(&d->in[1], new_v));
+}
+
 static double share_of(const sg_diff_input *in, int64_t x)
 {
     return in->grand > 0 ? (double)x / (double)in->grand : 0;
@@ -557,10 +637,8 @@ static void finish_row(const sg_diff *d, sg_diff_row *r)
     }
     r->d_self = r->side[1].self_share - r->side[0].self_share;
     r->d_total = r->side[1].total_share - r->side[0].total_share;
-    r->noise_self = SG_DIFF_SIGMAS * sqrt(share_var(&d->in[0], r->side[0].self) +
-                                          share_var(&d->in[1], r->side[1].self));
-    r->noise_total = SG_DIFF_SIGMAS * sqrt(share_var(&d->in[0], r->side[0].total) +
-                                           share_var(&d->in[1], r->side[1].total));
+    r->noise_self = sg_diff_share_noise(d, r->side[0].self, r->side[1].self);
+    r->noise_total = sg_diff_share_noise(d, r->side[0].total, r->side[1].total);
     r->impact = fabs(sg_diff_change(r, d->opts.metric));
     r->status = r->side[0].total <= 0 ? SG_DIFF_ADDED
                 : r->side[1].total <= 0 ? SG_DIFF_REMOVED

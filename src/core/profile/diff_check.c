@@ -56,6 +56,10 @@ int sg_diff_check(const sg_diff *d, const sg_check_opts *o, sg_check_result *r,
                   sg_error *err)
 {
     memset(r, 0, sizeof *r);
+    for (int s = 0; s < 2; s++)
+        if (d->in[s].grand <= 0)
+            return sg_fail(err, SG_E_ARG, 0, "the %s profile holds no samples",
+                           s ? "new" : "baseline");
     if (o->time && (d->in[0].sec_per_unit <= 0 || d->in[1].sec_per_unit <= 0))
         return sg_fail(err, SG_E_ARG, 0,
                        "%s profile does not record time; compare shares instead",

@@ -1,10 +1,12 @@
 /* Comparing two profiles: what got slower or faster between BASE and NEW.
  *
- * Functions are matched by (qualified name, file) content, first by their first line and
- * then, among those left, by the nearest first line, so a function that moved because
- * code was inserted above it is still the same function. Lines are matched by (file,
- * line) or, with SG_DIFF_LINE_OFFSET, by (matched function, line - its first line), so a
- * line inserted above a function does not shift every line below it.
+ * Functions are matched by qualified name and file: first the same path and first line;
+ * then, among those left with the same name and file base name, the same path or the one
+ * sharing the most trailing directories, with the nearest first line. So a function that
+ * moved because code was inserted above it, or a profile of a checkout in another
+ * directory, still matches. Lines are matched by (file, line) or, with
+ * SG_DIFF_LINE_OFFSET, by (matched function, line - its first line), so a line inserted
+ * above a function does not shift every line below it.
  *
  * Everything is compared as shares of each profile's own total, so profiles taken at
  * different rates or for different durations compare; absolute times (samples x
@@ -103,6 +105,9 @@ double sg_diff_seconds(const sg_diff *d, int side, int64_t v);
 double sg_diff_change(const sg_diff_row *r, sg_diff_metric m);
 double sg_diff_noise(const sg_diff_row *r, sg_diff_metric m);
 bool sg_diff_within_noise(const sg_diff_row *r, sg_diff_metric m);
+/* Noise bound of the share change between base_v of BASE and new_v of NEW (values in
+ * each profile's unit), e.g. for a frame of the merged call tree. */
+double sg_diff_share_noise(const sg_diff *d, int64_t base_v, int64_t new_v);
 /* Noise bound of a change in seconds of metric m; negative when time is unknown. */
 double sg_diff_time_noise(const sg_diff *d, const sg_diff_row *r, sg_diff_metric m);
 
@@ -133,8 +138,8 @@ typedef struct sg_check_result {
     size_t unmatched_glob; /* index + 1 of a glob that matched no function; 0 if none */
 } sg_check_result;
 
-/* Judges d. Returns the number of regressions, or -1 with err filled (SG_E_ARG when
- * time is asked for and a profile has none; out of memory). A glob that matches no
+/* Judges d. Returns the number of regressions, or -1 with err filled (SG_E_ARG when a
+ * profile holds nothing or time is asked for and a profile has none; out of memory). A glob that matches no
  * function is reported in r->unmatched_glob, not as an error: the caller decides. */
 int sg_diff_check(const sg_diff *d, const sg_check_opts *o, sg_check_result *r,
                   sg_error *err);
