@@ -91,8 +91,8 @@ def _check_parser(cli):
                         "'path:qualname' when GLOB holds ':' (repeatable)")
     p.add_argument("--metric", choices=("self", "total"), default="self",
                    help="judge the self share (default) or the total share (with callees)")
-    p.add_argument("--min-share", type=_percent, default=0.01, metavar="PCT",
-                   help="ignore functions below PCT of the run in both profiles (default 1%%)")
+    p.add_argument("--min-share", type=_percent, default=0.02, metavar="PCT",
+                   help="ignore functions below PCT of the run in both profiles (default 2%%)")
     p.add_argument("--time", action="store_true",
                    help="judge absolute time instead of shares (only when both runs did the "
                         "same work on comparable machines)")

@@ -113,7 +113,7 @@ PyObject *sg_ext_check(PyObject *m, PyObject *args, PyObject *kw)
                              "time",  "min_share", "base_label",     "new_label", NULL};
     PyObject *base_o, *new_o, *funcs = NULL;
     const char *metric = "self", *base_label = "BASE", *new_label = "NEW";
-    double max_regression = 0.10, min_share = 0.01;
+    double max_regression = 0.10, min_share = 0.02;
     int time = 0;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "OO|dOspdss", kwlist, &base_o, &new_o,
                                      &max_regression, &funcs, &metric, &time, &min_share,

@@ -136,7 +136,7 @@ static PyMethodDef core_methods[] = {
      "min_change=0.0, max_rows=0, color=False, base_label='BASE', new_label='NEW') -> bytes"},
     {"check", (PyCFunction)(void (*)(void))sg_ext_check, METH_VARARGS | METH_KEYWORDS,
      "check(base, new, max_regression=0.1, functions=(), metric='self', time=False, "
-     "min_share=0.01, base_label='BASE', new_label='NEW') -> (regressions, unmatched glob "
+     "min_share=0.02, base_label='BASE', new_label='NEW') -> (regressions, unmatched glob "
      "or None, text)"},
     {NULL, NULL, 0, NULL},
 };

@@ -646,7 +646,7 @@ static void finish_row(const sg_diff *d, sg_diff_row *r)
 }
 
 typedef struct order_key {
-    double impact, other;
+    double impact, other, size;
     const char *name, *file;
     int32_t line;
     uint32_t id;
@@ -659,6 +659,8 @@ static int cmp_order(const void *a, const void *b)
         return x->impact > y->impact ? -1 : 1;
     if (x->other != y->other)
         return x->other > y->other ? -1 : 1;
+    if (x->size != y->size)
+        return x->size > y->size ? -1 : 1;
     int c = strcmp(x->name, y->name);
     if (c)
         return c;
@@ -669,7 +671,8 @@ static int cmp_order(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* Orders rows by impact (then the other metric's change, name, file, line) and, when
+/* Orders rows by impact (then the other metric's change, the larger share, name, file,
+ * line) and, when
  * remap is given, fills remap[old index] = new index. */
 static int order_rows(const sg_diff *d, sg_diff_row *rows, size_t n, uint32_t *remap)
 {
@@ -686,7 +689,10 @@ static int order_rows(const sg_diff *d, sg_diff_row *rows, size_t n, uint32_t *r
         const sg_profile *p = sg_diff_row_profile(d, &rows[i], &fn);
         const sg_function *f = fn < sg_profile_nfunctions(p) ? &sg_profile_functions(p)[fn] : NULL;
         int side = rows[i].fn[SG_DIFF_NEW] != SG_NONE ? SG_DIFF_NEW : SG_DIFF_BASE;
-        k[i] = (order_key){rows[i].impact, fabs(sg_diff_change(&rows[i], other)),
+        const sg_diff_side *sb = &rows[i].side[0], *sn = &rows[i].side[1];
+        double size = d->opts.metric == SG_DIFF_TOTAL ? fmax(sb->total_share, sn->total_share)
+                                                      : fmax(sb->self_share, sn->self_share);
+        k[i] = (order_key){rows[i].impact, fabs(sg_diff_change(&rows[i], other)), size,
                            f ? sg_profile_str(p, f->name) : "", f ? sg_profile_str(p, f->filename) : "",
                            rows[i].line[side], (uint32_t)i};
     }
