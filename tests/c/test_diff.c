@@ -6,6 +6,7 @@
 
 #include "../../src/core/profile/sg_diff.h"
 #include "../../src/core/profile/sg_profile.h"
+#include "../../src/core/write/sg_diff_write.h"
 #include "sg_test.h"
 
 #define NEAR(a, b, eps) (fabs((double)(a) - (double)(b)) <= (eps))
@@ -430,6 +431,193 @@ static void test_empty(void)
     sg_profile_free(b);
 }
 
+
+/* Two checkouts in different directories, each with a function f in app/x.py and in
+ * lib/x.py: each pairs with the one sharing the most trailing directories, and lines
+ * matched by place follow NEW's path. */
+static void test_other_checkout(void)
+{
+    sg_profile *b = sampled(1000000), *n = sampled(1000000);
+    stack(b, 10, 0, 0, 1, L(b, "f", "/ci/1/app/x.py", 3, 4));
+    stack(b, 20, 0, 0, 1, L(b, "f", "/ci/1/lib/x.py", 3, 4));
+    stack(n, 11, 0, 0, 1, L(n, "f", "/home/me/lib/x.py", 3, 4));
+    stack(n, 19, 0, 0, 1, L(n, "f", "/home/me/app/x.py", 3, 4));
+    sg_error err;
+    sg_diff_opts o = {.lines = true};
+    sg_diff *d = sg_diff_new(b, n, &o, &err);
+    SG_CHECK(d && d->nfuncs == 2 && d->nlines == 2);
+    for (size_t i = 0; d && i < d->nfuncs; i++) {
+        const sg_diff_row *r = &d->funcs[i];
+        SG_CHECK(r->status == SG_DIFF_CHANGED);
+        SG_CHECK(r->side[0].self == 10 ? r->side[1].self == 19 : r->side[1].self == 11);
+    }
+    for (size_t i = 0; d && i < d->nlines; i++)
+        SG_CHECK(d->lines[i].status == SG_DIFF_CHANGED);
+    sg_diff_free(d);
+    sg_profile_free(b);
+    sg_profile_free(n);
+}
+
+static char *render(const sg_diff *d, const char *format, const sg_diff_write_opts *o)
+{
+    sg_buf b;
+    sg_buf_init(&b);
+    sg_error err;
+    if (sg_diff_write(d, format, o, &b, &err)) {
+        fprintf(stderr, "sg_diff_write %s: %s\n", format, err.msg);
+        sg_buf_free(&b);
+        return NULL;
+    }
+    return sg_buf_steal(&b, NULL);
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+/* Names from the profiled program reach every format escaped: markup in a function
+ * name, terminal escapes and quotes in a file name, invalid UTF-8, an embedded NUL. */
+static void test_writers_escape_names(void)
+{
+    sg_profile *b = sampled(1000000), *n = sampled(1000000);
+    const char *evil = "<script>alert(\"x\")</script>";
+    const char *file = "/tmp/a&b\x1b[31m'q'.py";
+    uint32_t nul = sg_profile_intern(n, "nul\0byte\xff", 9);
+    stack(b, 10, 0, 0, 1, L(b, evil, file, 1, 2));
+    stack(b, 10, 0, 0, 1, L(b, "ok", "/tmp/ok.py", 1, 2));
+    stack(n, 30, 0, 0, 1, L(n, evil, file, 1, 2));
+    stack(n, 10, 0, 0, 1, L(n, "ok", "/tmp/ok.py", 1, 2));
+    uint32_t fz = sg_profile_function(n, nul, S(n, "/tmp/ok.py"), 9);
+    stack(n, 5, 0, 0, 1, sg_profile_location(n, fz, 9));
+    sg_error err;
+    sg_diff_opts o = {.lines = true, .flame = true};
+    sg_diff *d = sg_diff_new(b, n, &o, &err);
+    sg_diff_write_opts wo;
+    sg_diff_write_opts_init(&wo);
+    wo.base_label = "<b>base";
+    wo.new_label = "new\x1b]0;x\x07";
+    char *html = render(d, "html", &wo), *svg = render(d, "svg", &wo);
+    char *json = render(d, "json", &wo), *text = render(d, "text", &wo);
+    SG_CHECK(html && svg && json && text);
+    if (html && svg && json && text) {
+        SG_CHECK_EQ_INT(count(html, "<script"), 1);
+        SG_CHECK_EQ_INT(count(svg, "<script"), 1);
+        SG_CHECK(strstr(html, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+        SG_CHECK(strstr(svg, "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+        SG_CHECK(strstr(html, "/tmp/a&amp;b\\x1b[31m&#39;q&#39;.py:1"));
+        SG_CHECK(strstr(html, "&lt;b&gt;base") && !strstr(html, "<b>base"));
+        SG_CHECK(strstr(html, "nul\\x00byte\\xff"));
+        SG_CHECK(!strchr(html, '\x1b') && !strchr(svg, '\x1b') && !strchr(json, '\x1b'));
+        SG_CHECK(!strchr(html, '\x07') && !strchr(svg, '\x07'));
+        SG_CHECK(strstr(json, "\"name\":\"\\u003cscript\\u003ealert(\\\"x\\\")\\u003c/script\\u003e\""));
+        SG_CHECK(strstr(json, "\"file\":\"/tmp/a\\u0026b\\u001b[31m'q'.py\""));
+        SG_CHECK(strstr(json, "\"name\":\"nul\\u0000byte\\ufffd\""));
+        SG_CHECK(strstr(json, "\"label\":\"new\\u001b]0;x\\u0007\""));
+        for (const char *c = text; *c; c++)
+            SG_CHECK((unsigned char)*c >= 0x20 || *c == '\n');
+        SG_CHECK(strstr(text, evil) && strstr(text, "\\x1b[31m"));
+    }
+    free(html);
+    free(svg);
+    free(json);
+    free(text);
+    sg_diff_free(d);
+    sg_profile_free(b);
+    sg_profile_free(n);
+}
+
+/* Formats, and what each needs: the flame graph formats refuse a diff without the
+ * merged tree; an unknown format says which exist. */
+static void test_writers_formats(void)
+{
+    sg_profile *b, *n;
+    pair_abc(&b, &n);
+    sg_error err;
+    sg_diff *d = sg_diff_new(b, n, NULL, &err);
+    sg_buf out;
+    sg_buf_init(&out);
+    SG_CHECK(sg_diff_write(d, "svg", NULL, &out, &err) == -1 && err.code == SG_E_ARG);
+    SG_CHECK(sg_diff_write(d, "pdf", NULL, &out, &err) == -1 && err.code == SG_E_FORMAT);
+    SG_CHECK(strstr(err.msg, "text,json,html,svg") != NULL);
+    SG_CHECK(sg_diff_write(d, "text", NULL, &out, &err) == 0);
+    const char *t = sg_buf_cstr(&out);
+    /* the first table row names b, slower, with its time change: 30 ms -> 180 ms */
+    const char *row = strstr(t, "defined at\n");
+    SG_CHECK(row && strncmp(row + 11, "  slower", 8) == 0);
+    SG_CHECK(row && strstr(row, "+0.150  b ") != NULL);
+    SG_CHECK(strstr(t, "1 slower, 1 faster (beyond noise), 1 added, 0 removed") != NULL);
+    sg_buf_free(&out);
+    sg_diff_free(d);
+    /* the flame graph: b is red, a and c blue (their self shares fell), main grey */
+    sg_diff_opts o = {.flame = true};
+    d = sg_diff_new(b, n, &o, &err);
+    sg_buf_init(&out);
+    SG_CHECK(sg_diff_write(d, "svg", NULL, &out, &err) == 0);
+    t = sg_buf_cstr(&out);
+    const char *fb = strstr(t, "data-n=\"b\"");
+    const char *fm = strstr(t, "data-n=\"main\"");
+    SG_CHECK(fb && strstr(fb, "fill=\"rgb(255,35,35)\"") == strstr(fb, "fill="));
+    SG_CHECK(fm && strstr(fm, "fill=\"rgb(221,221,221)\"") == strstr(fm, "fill="));
+    SG_CHECK(count(t, "<g class=\"f\"") == 6); /* all main a b c d */
+    sg_buf_free(&out);
+    sg_diff_free(d);
+    /* an empty NEW still renders */
+    sg_profile *e = sampled(1000000);
+    d = sg_diff_new(b, e, &o, &err);
+    sg_buf_init(&out);
+    SG_CHECK(sg_diff_write(d, "html", NULL, &out, &err) == 0);
+    SG_CHECK(strstr(sg_buf_cstr(&out), "NEW holds no samples") != NULL);
+    sg_buf_free(&out);
+    sg_diff_free(d);
+    sg_profile_free(e);
+    sg_profile_free(b);
+    sg_profile_free(n);
+}
+
+static void test_check_text(void)
+{
+    sg_profile *b, *n;
+    pair_abc(&b, &n);
+    sg_error err;
+    sg_diff *d = sg_diff_new(b, n, NULL, &err);
+    sg_check_opts co = {.max_regression = 0.10, .min_share = 0.01};
+    sg_check_result r;
+    sg_diff_write_opts wo;
+    sg_diff_write_opts_init(&wo);
+    sg_buf out;
+    sg_buf_init(&out);
+    SG_CHECK_EQ_INT(sg_diff_check(d, &co, &r, &err), 1);
+    sg_diff_check_write(d, &co, &r, &wo, &out);
+    const char *t = sg_buf_cstr(&out);
+    SG_CHECK(strncmp(t, "spyglass check: FAILED: 1 function regressed", 44) == 0);
+    SG_CHECK(strstr(t, "  b (/app/app.py:22): self share 30.0% -> 56.2% (+88% > 10.0% allowed; "
+                       "the rise of 26.2 points exceeds the noise bound of ") != NULL);
+    sg_check_result_free(&r);
+    co.max_regression = 1.0;
+    sg_buf_reset(&out);
+    SG_CHECK_EQ_INT(sg_diff_check(d, &co, &r, &err), 0);
+    sg_diff_check_write(d, &co, &r, &wo, &out);
+    t = sg_buf_cstr(&out);
+    SG_CHECK(strchr(t, '\n') == t + strlen(t) - 1); /* one line */
+    SG_CHECK(strstr(t, "ok: 3 functions compared") && strstr(t, "1 new functions not judged"));
+    sg_check_result_free(&r);
+    sg_buf_free(&out);
+    sg_diff_free(d);
+    /* an empty profile is bad input */
+    sg_profile *e = sampled(1000000);
+    d = sg_diff_new(e, n, NULL, &err);
+    SG_CHECK(sg_diff_check(d, &co, &r, &err) == -1 && err.code == SG_E_ARG);
+    SG_CHECK(strstr(err.msg, "baseline profile holds no samples") != NULL);
+    sg_diff_free(d);
+    sg_profile_free(e);
+    sg_profile_free(b);
+    sg_profile_free(n);
+}
+
 int main(void)
 {
     SG_RUN(test_functions_match_and_order);
@@ -444,5 +632,9 @@ int main(void)
     SG_RUN(test_check_noise);
     SG_RUN(test_glob_match);
     SG_RUN(test_empty);
+    SG_RUN(test_other_checkout);
+    SG_RUN(test_writers_escape_names);
+    SG_RUN(test_writers_formats);
+    SG_RUN(test_check_text);
     SG_TEST_MAIN_END();
 }
