@@ -513,7 +513,8 @@ static void test_writers_escape_names(void)
         SG_CHECK(strstr(html, "nul\\x00byte\\xff"));
         SG_CHECK(!strchr(html, '\x1b') && !strchr(svg, '\x1b') && !strchr(json, '\x1b'));
         SG_CHECK(!strchr(html, '\x07') && !strchr(svg, '\x07'));
-        SG_CHECK(strstr(json, "\"name\":\"\\u003cscript\\u003ealert(\\\"x\\\")\\u003c/script\\u003e\""));
+        SG_CHECK(strstr(json, "\"name\":\"\\u003cscript\\u003ealert(\\\"x\\\")"
+                              "\\u003c/script\\u003e\""));
         SG_CHECK(strstr(json, "\"file\":\"/tmp/a\\u0026b\\u001b[31m'q'.py\""));
         SG_CHECK(strstr(json, "\"name\":\"nul\\u0000byte\\ufffd\""));
         SG_CHECK(strstr(json, "\"label\":\"new\\u001b]0;x\\u0007\""));

@@ -125,7 +125,8 @@ static int accumulate(const sg_profile *p, const side_work *w, const uint32_t *u
         if (u != SG_NONE)
             self[u] = sat_add(self[u], v);
         /* parents have smaller ids: the walk ends even in a malformed trie */
-        for (uint32_t m = n; m != SG_ROOT && m < nn; m = nodes[m].parent < m ? nodes[m].parent : SG_ROOT) {
+        for (uint32_t m = n; m != SG_ROOT && m < nn;
+             m = nodes[m].parent < m ? nodes[m].parent : SG_ROOT) {
             u = unit_of_loc[nodes[m].location];
             if (u != SG_NONE && stamp[u] != n) {
                 stamp[u] = n;
@@ -693,7 +694,8 @@ static int order_rows(const sg_diff *d, sg_diff_row *rows, size_t n, uint32_t *r
         double size = d->opts.metric == SG_DIFF_TOTAL ? fmax(sb->total_share, sn->total_share)
                                                       : fmax(sb->self_share, sn->self_share);
         k[i] = (order_key){rows[i].impact, fabs(sg_diff_change(&rows[i], other)), size,
-                           f ? sg_profile_str(p, f->name) : "", f ? sg_profile_str(p, f->filename) : "",
+                           f ? sg_profile_str(p, f->name) : "",
+                           f ? sg_profile_str(p, f->filename) : "",
                            rows[i].line[side], (uint32_t)i};
     }
     qsort(k, n, sizeof *k, cmp_order);

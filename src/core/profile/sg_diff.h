@@ -139,8 +139,9 @@ typedef struct sg_check_result {
 } sg_check_result;
 
 /* Judges d. Returns the number of regressions, or -1 with err filled (SG_E_ARG when a
- * profile holds nothing or time is asked for and a profile has none; out of memory). A glob that matches no
- * function is reported in r->unmatched_glob, not as an error: the caller decides. */
+ * profile holds nothing or time is asked for and a profile has none; out of memory).
+ * A glob that matches no function is reported in r->unmatched_glob, not as an error:
+ * the caller decides. */
 int sg_diff_check(const sg_diff *d, const sg_check_opts *o, sg_check_result *r,
                   sg_error *err);
 void sg_check_result_free(sg_check_result *r);
