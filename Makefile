@@ -87,3 +87,9 @@ sanitize: ctest-san
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info
+
+# diff renderers: the script and style sheets of the HTML/SVG diff live in
+# src/core/write/assets/ and are embedded as C strings in src/core/write/diff_assets.c.
+.PHONY: diff-assets
+diff-assets:
+	python3 tools/embed_assets.py
