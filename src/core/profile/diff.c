@@ -699,7 +699,8 @@ static int order_rows(const sg_diff *d, sg_diff_row *rows, size_t n, uint32_t *r
                            rows[i].line[side], (uint32_t)i};
     }
     qsort(k, n, sizeof *k, cmp_order);
-    memcpy(copy, rows, n * sizeof *copy);
+    if (n)
+        memcpy(copy, rows, n * sizeof *copy);
     for (size_t i = 0; i < n; i++) {
         rows[i] = copy[k[i].id];
         if (remap)
