@@ -34,7 +34,7 @@ help:
 
 $(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_SRC) -lz
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_SRC) -lz -lm
 
 ctest: $(CTEST_BIN) fuzz-replay
 	@set -e; export SG_TEST_PYTHONS="$$(echo $(PYTHONS) | tr ' ' ':')"; \
@@ -81,7 +81,7 @@ BROWSER_PYV = $(patsubst python%,%,$(notdir $(BROWSER_PYTHON)))
 .PHONY: test-browser bench-visual assets
 $(BUILD)/browser/gen_profiles: tests/browser/gen_profiles.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(CORE_SRC) -lz
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(CORE_SRC) -lz -lm
 
 test-browser: $(BUILD)/browser/gen_profiles
 	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
@@ -124,7 +124,7 @@ sanitize: ctest-san lsan-sampler valgrind
 # 10-million-sample profile; time and peak memory per format. Not part of `make test`.
 $(BUILD)/bench/write_bench: bench/write_bench.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz -lm
 
 bench-writers: $(BUILD)/bench/write_bench
 	$(BUILD)/bench/write_bench $(BENCH_ARGS)
@@ -158,9 +158,9 @@ $(BUILD)/ctest/obj/%.o: src/core/%.c $(CORE_HDR)
 
 define fuzz_rules
 $(BUILD)/fuzz/$(1): $(call fuzz_src,$(1)) $(FUZZ_SRC_HDR) $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) $(FUZZ_OBJ) -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) $(FUZZ_OBJ) -lz -lm
 $(BUILD)/ctest/replay_$(1): $(call fuzz_src,$(1)) tests/fuzz/replay.c $(FUZZ_SRC_HDR) $(REPLAY_OBJ)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) tests/fuzz/replay.c $(REPLAY_OBJ) -lz
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) $(call fuzz_def,$(1)) -o $$@ $(call fuzz_src,$(1)) tests/fuzz/replay.c $(REPLAY_OBJ) -lz -lm
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rules,$(t))))
 
@@ -193,10 +193,10 @@ fuzz-smoke: fuzz-build
 DRIVER_TARGETS := "threads.py 0.5" "torture_generators.py 20 0.5"
 $(BUILD)/san/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -O1 $(SAN_FLAGS) -o $@ $< $(CORE_SRC) -lz
+	$(CC) $(CFLAGS_COMMON) -O1 $(SAN_FLAGS) -o $@ $< $(CORE_SRC) -lz -lm
 $(BUILD)/valgrind/sampler_driver: tests/san/sampler_driver.c $(CORE_SRC) $(CORE_HDR)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) -O1 -o $@ $< $(CORE_SRC) -lz
+	$(CC) $(CFLAGS_COMMON) -O1 -o $@ $< $(CORE_SRC) -lz -lm
 
 lsan-sampler: $(BUILD)/san/sampler_driver
 	@set -e; for py in $(PYTHONS); do for t in $(DRIVER_TARGETS); do \
@@ -243,3 +243,9 @@ bench-all:
 		BENCH_COMMAND="make bench-all" $(BENCH_DRIVER) bench/bench.py --python $$py $(BENCH_ARGS) \
 			|| failed="$$failed $$v"; \
 	done; if [ -n "$$failed" ]; then echo "bench failed on:$$failed"; exit 1; fi
+
+# diff renderers: the script and style sheets of the HTML/SVG diff live in
+# src/core/write/assets/ and are embedded as C strings in src/core/write/diff_assets.c.
+.PHONY: diff-assets
+diff-assets:
+	python3 tools/embed_assets.py

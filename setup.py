@@ -25,7 +25,7 @@ setup(
             define_macros=[("_GNU_SOURCE", "1")],
             extra_compile_args=cflags,
             extra_link_args=ldflags,
-            libraries=["z"],
+            libraries=["z", "m"],
         )
     ]
 )

@@ -19,7 +19,9 @@ spyglass attach [options] PID                  sample a running Python process
 spyglass dump [--json] PID                     print every thread's current stack, once
 spyglass top [options] PID                     a live view of a running program
 spyglass top [options] script.py | -m module | -- command [args...]
-spyglass report [options] FILE                 render a saved profile"""
+spyglass report [options] FILE                 render a saved profile
+spyglass diff [options] BASE NEW               what got slower or faster between two profiles
+spyglass check NEW --baseline BASE [options]   fail (exit 1) when a function regressed"""
 
 
 def _warn(msg):
@@ -224,6 +226,8 @@ COMMANDS = {
     "attach": _lazy("_cmd_attach", "cmd_attach"),
     "dump": _lazy("_cmd_attach", "cmd_dump"),
     "top": _lazy("_cmd_top", "main"),
+    "diff": _lazy("_cmd_diff", "main"),
+    "check": _lazy("_cmd_diff", "main_check"),
 }
 
 

@@ -3,6 +3,7 @@
 #include "../core/base/sg_file.h"
 #include "../core/pyabi/sg_pyabi.h"
 #include "../core/walk/sg_linetable.h"
+#include "../core/write/sg_diff_write.h"
 #include "../core/write/sg_write.h"
 #include "sg_ext.h"
 
@@ -130,6 +131,13 @@ static PyMethodDef core_methods[] = {
      "linetable_line(format, table, first_line, offset) -> line (-1: none)."},
     {"linetable_decode", core_linetable_decode, METH_VARARGS,
      "linetable_decode(format, table, first_line) -> [(start, end, line)]."},
+    {"diff", (PyCFunction)(void (*)(void))sg_ext_diff, METH_VARARGS | METH_KEYWORDS,
+     "diff(base, new, format='text', by='function', line_match='place', metric='self', "
+     "min_change=0.0, max_rows=0, color=False, base_label='BASE', new_label='NEW') -> bytes"},
+    {"check", (PyCFunction)(void (*)(void))sg_ext_check, METH_VARARGS | METH_KEYWORDS,
+     "check(base, new, max_regression=0.1, functions=(), metric='self', time=False, "
+     "min_share=0.02, base_label='BASE', new_label='NEW') -> (regressions, unmatched glob "
+     "or None, text)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -162,6 +170,7 @@ static int core_exec(PyObject *m)
     const sg_pyabi *abi = sg_pyabi_for(PY_MAJOR_VERSION, PY_MINOR_VERSION);
     if (PyModule_AddIntConstant(m, "LINETABLE_FORMAT", abi ? abi->linetable_format : 0) < 0 ||
         PyModule_AddStringConstant(m, "FORMATS", sg_write_formats()) < 0 ||
+        PyModule_AddStringConstant(m, "DIFF_FORMATS", sg_diff_formats()) < 0 ||
         PyModule_AddStringConstant(m, "SUPPORTED_PYTHONS", sg_pyabi_supported()) < 0)
         return -1;
     return 0;

@@ -29,6 +29,10 @@ PyObject *sg_ext_raise(sg_ext_state *st, const sg_error *err);
 /* Wraps p (takes ownership; frees it on failure). */
 PyObject *sg_ext_profile_wrap(sg_ext_state *st, sg_profile *p);
 
+/* _core.diff(...) and _core.check(...) (ext_diff.c). */
+PyObject *sg_ext_diff(PyObject *m, PyObject *args, PyObject *kw);
+PyObject *sg_ext_check(PyObject *m, PyObject *args, PyObject *kw);
+
 extern PyType_Spec sg_ext_profile_spec;
 extern PyType_Spec sg_ext_sampler_spec;
 
