@@ -58,6 +58,7 @@ def render(profile, fmt, opts):
         fmt,
         per_thread=getattr(opts, "per_thread", False),
         color=False,
+        sort=getattr(opts, "sort", None),
     )
 
 

@@ -15,6 +15,8 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
+spyglass trace [options] script.py [args...]   trace every call (like cProfile); or -m module
+spyglass lines [options] script.py [args...]   time every line (like line_profiler); or -m module
 spyglass report [options] FILE                 render a saved profile"""
 
 
@@ -169,7 +171,19 @@ def cmd_report(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report}
+def cmd_trace(argv):
+    from . import _cmd_trace
+
+    return _cmd_trace.main_trace(argv)
+
+
+def cmd_lines(argv):
+    from . import _cmd_trace
+
+    return _cmd_trace.main_lines(argv)
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "trace": cmd_trace, "lines": cmd_lines}
 
 
 def main(argv=None):

@@ -45,12 +45,12 @@ static int parse_view(const char *v, sg_view *out)
 static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"format", "view", "per_thread", "max_rows", "min_share",
-                             "context", "color", NULL};
-    const char *format, *view = "auto";
+                             "context", "color", "sort", NULL};
+    const char *format, *view = "auto", *sort = NULL;
     int per_thread = 0, max_rows = 0, context = 0, color = 0;
     double min_share = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidip", kwlist, &format, &view, &per_thread,
-                                     &max_rows, &min_share, &context, &color))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidipz", kwlist, &format, &view, &per_thread,
+                                     &max_rows, &min_share, &context, &color, &sort))
         return NULL;
     sg_write_opts o;
     sg_write_opts_init(&o);
@@ -61,6 +61,7 @@ static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
     o.min_share = min_share;
     o.context = context;
     o.color = color;
+    o.sort = sort;
     sg_buf out;
     sg_buf_init(&out);
     sg_error err;
@@ -360,7 +361,7 @@ fail:
 static PyMethodDef profile_methods[] = {
     {"render", (PyCFunction)(void (*)(void))profile_render, METH_VARARGS | METH_KEYWORDS,
      "render(format, view='auto', per_thread=False, max_rows=0, min_share=0.0, context=0, "
-     "color=False) -> bytes"},
+     "color=False, sort=None) -> bytes"},
     {"filter", (PyCFunction)(void (*)(void))profile_filter, METH_VARARGS | METH_KEYWORDS,
      "filter(main_thread_only=False, exclude_syspath=False, include=(), exclude=()) -> "
      "Profile"},

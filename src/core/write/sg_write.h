@@ -23,6 +23,7 @@ typedef struct sg_write_opts {
     double min_share; /* tree: fold branches below this fraction of the total (0 = 0.005) */
     int context;      /* annotate: files to show (0 = default 5) */
     bool color;       /* ANSI colours in text output */
+    const char *sort; /* traced function tables: the --sort key (NULL: cumulative) */
 } sg_write_opts;
 
 void sg_write_opts_init(sg_write_opts *o);
@@ -34,5 +35,8 @@ int sg_write(const sg_profile *p, const char *format, const sg_write_opts *o, sg
 
 /* The format names sg_write knows, comma-separated, for help and error messages. */
 const char *sg_write_formats(void);
+
+/* The sort keys of traced function tables (sg_write_opts.sort), comma-separated. */
+const char *sg_write_trace_sort_keys(void);
 
 #endif
