@@ -39,10 +39,16 @@ static inline int frame_line(PyFrameObject *f)
 #endif
 }
 
+/* A generator or coroutine resuming, rather than a frame starting: 3.9 and 3.10 start a
+ * frame at instruction -1; 3.11 calls the trace function from a RESUME instruction,
+ * which for a fresh frame is the first traceable one. */
 static inline bool frame_resumed(PyFrameObject *f)
 {
 #if PY_VERSION_HEX >= 0x030B0000
-    return PyFrame_GetLasti(f) >= 0;
+    PyCodeObject *co = PyFrame_GetCode(f);
+    int first = co->_co_firsttraceable * (int)sizeof(_Py_CODEUNIT);
+    Py_DECREF(co);
+    return PyFrame_GetLasti(f) > first;
 #else
     return f->f_lasti >= 0;
 #endif

@@ -19,6 +19,10 @@
 #define SG_LN_FUNCS_ALL 30   /* up to this many functions are all shown */
 #define SG_LN_CONTENT_COLS 120
 
+typedef struct ln_span {
+    int32_t lo, hi; /* first line and last line that ran; hi 0: nothing ran */
+} ln_span;
+
 typedef struct ln_ctx {
     const sg_profile *p;
     const sg_write_opts *o;
@@ -26,6 +30,7 @@ typedef struct ln_ctx {
     sg_buf *out;
     sg_wc_stats s;
     int64_t *hits;      /* per location */
+    ln_span *span;      /* per function */
     sg_wc_sources src;
 } ln_ctx;
 
@@ -49,10 +54,50 @@ static int ln_hits(ln_ctx *l, uint32_t track)
     return 0;
 }
 
+/* Each function's span: from its first line to the last line that ran. */
+static int ln_spans(ln_ctx *l)
+{
+    const sg_profile *p = l->p;
+    size_t nf = sg_profile_nfunctions(p), nl = sg_profile_nlocations(p);
+    const sg_location *loc = sg_profile_locations(p);
+    free(l->span);
+    l->span = malloc((nf ? nf : 1) * sizeof *l->span);
+    if (!l->span)
+        return -1;
+    for (size_t f = 0; f < nf; f++) {
+        int32_t first = sg_profile_functions(p)[f].first_line;
+        l->span[f] = (ln_span){first > 0 ? first : INT32_MAX, 0};
+    }
+    for (size_t i = 0; i < nl; i++) {
+        ln_span *sp = &l->span[loc[i].function];
+        if (loc[i].line <= 0 || (!l->hits[i] && !l->s.loc[i].total))
+            continue;
+        sp->lo = loc[i].line < sp->lo ? loc[i].line : sp->lo;
+        sp->hi = loc[i].line > sp->hi ? loc[i].line : sp->hi;
+    }
+    return 0;
+}
+
 static int ln_build(ln_ctx *l, uint32_t track)
 {
     sg_wc_stats_free(&l->s);
-    return sg_wc_stats_build(&l->c, track, &l->s) || ln_hits(l, track) ? -1 : 0;
+    return sg_wc_stats_build(&l->c, track, &l->s) || ln_hits(l, track) || ln_spans(l) ? -1 : 0;
+}
+
+/* True when line belongs to another function that starts inside f's span (a nested
+ * def, a method of a class body, any function of a module): it is shown there. */
+static bool owned_elsewhere(const ln_ctx *l, uint32_t f, int32_t line)
+{
+    const sg_profile *p = l->p;
+    const sg_function *fn = sg_profile_functions(p);
+    for (size_t g = 0; g < sg_profile_nfunctions(p); g++) {
+        if (g == f || fn[g].filename != fn[f].filename || !l->span[g].hi)
+            continue;
+        if (fn[g].first_line > fn[f].first_line && line >= fn[g].first_line &&
+            line <= l->span[g].hi)
+            return true;
+    }
+    return false;
 }
 
 typedef struct fn_rank {
@@ -102,13 +147,7 @@ static int function_block(ln_ctx *l, uint32_t f)
     const sg_location *loc = sg_profile_locations(p);
     size_t nl = sg_profile_nlocations(p);
     int64_t fn_total = l->s.func[f].total;
-    int32_t lo = fn->first_line > 0 ? fn->first_line : INT32_MAX, hi = 0;
-    for (size_t i = 0; i < nl; i++) {
-        if (loc[i].function != f || loc[i].line <= 0 || (!l->hits[i] && !l->s.loc[i].total))
-            continue;
-        lo = loc[i].line < lo ? loc[i].line : lo;
-        hi = loc[i].line > hi ? loc[i].line : hi;
-    }
+    int32_t lo = l->span[f].lo, hi = l->span[f].hi;
     sg_buf *b = l->out;
     const sg_wc_source *src = sg_wc_source_get(&l->src, p, fn->filename);
     sg_buf_printf(b, "\nTotal time: %g s\nFile: ", sg_wc_seconds(&l->c, fn_total));
@@ -138,11 +177,17 @@ static int function_block(ln_ctx *l, uint32_t f)
         tot[k] += l->s.loc[i].total;
         has[k] = has[k] || l->hits[i] || l->s.loc[i].total;
     }
-    bool dense = src && span <= SG_LN_SPAN_MAX;
+    bool dense = src && span <= SG_LN_SPAN_MAX, skipping = false;
     for (int32_t line = lo; line <= hi; line++) {
         size_t k = (size_t)(line - lo);
-        if (dense || has[k])
-            row(l, line, hits[k], tot[k], fn_total, src, has[k]);
+        if (!has[k] && (!dense || owned_elsewhere(l, f, line))) {
+            if (dense && !skipping)
+                sg_buf_printf(b, "%6s\n", "...");
+            skipping = true;
+            continue;
+        }
+        skipping = false;
+        row(l, line, hits[k], tot[k], fn_total, src, has[k]);
     }
     free(hits);
     free(tot);
@@ -289,6 +334,7 @@ out:
     free(tracks);
     free(used);
     free(l.hits);
+    free(l.span);
     sg_wc_stats_free(&l.s);
     sg_wc_sources_free(&l.src);
     return rc;
