@@ -74,6 +74,7 @@ typedef struct sg_tsession {
     sg_tfnspec *specs;
     size_t nspecs;
     bool limited;             /* lines: only the named or decorated functions */
+    bool scope_all;           /* functions: every file but spyglass's own is traced */
     char *own_prefix;         /* spyglass's own package directory, never traced */
 
     /* clock and bias (ticks) */
@@ -89,9 +90,13 @@ typedef struct sg_tsession {
     uint64_t lost_frames;
 } sg_tsession;
 
+/* Read on every event: hidden, so the compiler reaches them directly rather than
+ * through the global offset table. */
+#define SG_HIDDEN __attribute__((visibility("hidden")))
+
 /* The active session, or NULL; its generation, 0 when none. */
-extern sg_tsession *sg_tsess;
-extern uint64_t sg_tsess_gen;
+extern SG_HIDDEN sg_tsession *sg_tsess;
+extern SG_HIDDEN uint64_t sg_tsess_gen;
 
 typedef struct sg_ttls {
     uint64_t gen;    /* == sg_tsess_gen: th is this thread's state, fully set up */
@@ -100,7 +105,7 @@ typedef struct sg_ttls {
     unsigned tries;  /* attempts to learn the thread's name */
     bool paused;     /* this thread's events are ignored (spyglass's own work) */
 } sg_ttls;
-extern _Thread_local sg_ttls sg_tls;
+extern SG_HIDDEN _Thread_local sg_ttls sg_tls;
 
 /* The calling thread's state in the active session (created on first use); NULL when
  * no session is active or memory ran out. */
@@ -112,16 +117,35 @@ static inline sg_tthread *sg_tsess_thread(void)
     return sg_tsess_thread_slow();
 }
 
+
 /* The per-code record of code (decided on first sight); NULL only when memory runs
- * out, which callers treat as out of scope. */
-extern Py_ssize_t sg_tcode_index;
+ * out, which callers treat as out of scope. A small direct-mapped cache by address
+ * (under the GIL) saves the call that reads co_extra; an entry is dropped when its
+ * code object is freed, before the address can be reused. */
+#define SG_TCODE_CACHE 256
+typedef struct sg_tcode_slot {
+    PyObject *code;
+    sg_tcode *c;
+} sg_tcode_slot;
+extern SG_HIDDEN sg_tcode_slot sg_tcode_cache[SG_TCODE_CACHE];
+extern SG_HIDDEN Py_ssize_t sg_tcode_index;
 sg_tcode *sg_tsess_code_slow(PyObject *code);
+static inline size_t sg_tcode_slot_of(PyObject *code)
+{
+    return ((uintptr_t)code >> 6) & (SG_TCODE_CACHE - 1);
+}
 static inline sg_tcode *sg_tsess_code(PyObject *code)
 {
+    sg_tcode_slot *slot = &sg_tcode_cache[sg_tcode_slot_of(code)];
+    if (slot->code == code && slot->c->gen == sg_tsess_gen)
+        return slot->c;
     void *extra = NULL;
     if (PyUnstable_Code_GetExtra(code, sg_tcode_index, &extra) == 0 && extra &&
-        ((sg_tcode *)extra)->gen == sg_tsess_gen)
+        ((sg_tcode *)extra)->gen == sg_tsess_gen) {
+        slot->code = code;
+        slot->c = (sg_tcode *)extra;
         return (sg_tcode *)extra;
+    }
     return sg_tsess_code_slow(code);
 }
 
@@ -139,10 +163,23 @@ static inline uint32_t sg_tcode_line(sg_tcode *c, int line)
  * cProfile names it from callable (and self_arg, for an unbound method descriptor).
  * SG_NONE out of memory. */
 uint32_t sg_tsess_cfunc_slow(const void *key, PyObject *callable, PyObject *self_arg);
+typedef struct sg_tcfunc_slot {
+    const void *key;
+    uint32_t loc;
+    uint64_t gen;
+} sg_tcfunc_slot;
+#define SG_TCFUNC_CACHE 128
+extern SG_HIDDEN sg_tcfunc_slot sg_tcfunc_cache[SG_TCFUNC_CACHE];
 static inline uint32_t sg_tsess_cfunc(const void *key, PyObject *callable, PyObject *self_arg)
 {
+    sg_tcfunc_slot *slot = &sg_tcfunc_cache[((uintptr_t)key >> 5) & (SG_TCFUNC_CACHE - 1)];
+    if (slot->key == key && slot->gen == sg_tsess_gen)
+        return slot->loc;
     const uint64_t *v = sg_map_get(&sg_tsess->cfuncs, (uint64_t)(uintptr_t)key);
-    return v ? (uint32_t)*v : sg_tsess_cfunc_slow(key, callable, self_arg);
+    uint32_t loc = v ? (uint32_t)*v : sg_tsess_cfunc_slow(key, callable, self_arg);
+    if (loc != SG_NONE)
+        *slot = (sg_tcfunc_slot){key, loc, sg_tsess_gen};
+    return loc;
 }
 
 /* cProfile's label for a builtin (trace_names.c): "<built-in method time.sleep>",

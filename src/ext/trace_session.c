@@ -24,6 +24,9 @@ sg_tsession *sg_tsess;
 uint64_t sg_tsess_gen;
 _Thread_local sg_ttls sg_tls;
 Py_ssize_t sg_tcode_index = -1;
+sg_tcode_slot sg_tcode_cache[SG_TCODE_CACHE];
+sg_tcfunc_slot sg_tcfunc_cache[SG_TCFUNC_CACHE];
+
 
 static uint64_t last_gen;
 static double tick_rate; /* ticks per ns, measured once per process */
@@ -188,8 +191,15 @@ sg_tthread *sg_tsess_thread_slow(void)
 
 static void tcode_freed(void *p)
 {
-    if (p)
-        ((sg_tcode *)p)->code = NULL;
+    sg_tcode *c = p;
+    if (!c)
+        return;
+    if (c->code) {
+        sg_tcode_slot *slot = &sg_tcode_cache[sg_tcode_slot_of(c->code)];
+        if (slot->code == c->code)
+            slot->code = NULL;
+    }
+    c->code = NULL;
 }
 
 static bool glob_any(char *const *globs, size_t n, const char *path)
@@ -406,6 +416,7 @@ static void session_free(sg_tsession *s)
         free(c);
     }
     free(s->codes);
+    memset(sg_tcode_cache, 0, sizeof sg_tcode_cache);
     PyErr_Clear();
     sg_map_free(&s->cfuncs);
     sg_map_free(&s->forced);
@@ -470,6 +481,8 @@ static sg_tsession *session_new(tracer_obj *t)
         if (!sg_map_put(&s->forced, (uint64_t)(uintptr_t)PyList_GET_ITEM(t->forced, i), 1))
             goto oom;
     s->limited = t->mode == SG_MODE_LINES && (s->nspecs > 0 || nforced > 0);
+    s->scope_all = t->mode == SG_MODE_TRACE && !s->exclude_syspath && !s->ninclude &&
+                   !s->nexclude;
     s->process = sg_profile_process(s->profile, (uint32_t)getpid());
     if (s->process == SG_NONE)
         goto oom;

@@ -21,7 +21,7 @@
 
 /* True once sg_tclock_init chose the TSC. Process-wide: the clock is a property of the
  * machine, the same for every session and thread. */
-extern bool sg_tclock_tsc;
+extern __attribute__((visibility("hidden"))) bool sg_tclock_tsc;
 
 /* Chooses the tick source once (later calls do nothing unless force_monotonic changes
  * the choice to CLOCK_MONOTONIC). */

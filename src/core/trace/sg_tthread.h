@@ -28,6 +28,7 @@ typedef struct sg_tframe {
     void *info;      /* the engine's per-code data (lines: line -> location) */
     uint32_t node;   /* functions: the call's node; lines: the current line's node */
     uint32_t parent; /* lines: the caller's line node, under which this frame's lines hang */
+    uint32_t last_loc, last_node; /* functions: the callee this frame called last */
 } sg_tframe;
 
 typedef struct sg_tthread {
@@ -107,13 +108,25 @@ static inline void sg_tthread_call(sg_tthread *th, const void *key, uint32_t loc
         th->lost++;
         return;
     }
-    uint32_t node = sg_ttree_child(&th->tree, th->leaf, loc);
+    /* a loop calls the same function again and again: skip the hash */
+    sg_tframe *caller = th->depth ? &th->stack[th->depth - 1] : (sg_tframe *)0;
+    uint32_t node;
+    if (caller && caller->last_loc == loc) {
+        node = caller->last_node;
+    } else {
+        node = sg_ttree_child(&th->tree, th->leaf, loc);
+        if (caller) {
+            caller->last_loc = loc;
+            caller->last_node = node;
+        }
+    }
     th->tree.nodes[node].count++;
     sg_tframe *f = &th->stack[th->depth++];
     f->key = key;
     f->info = 0;
     f->node = node;
     f->parent = th->leaf;
+    f->last_loc = UINT32_MAX;
     th->leaf = node;
 }
 
@@ -130,6 +143,7 @@ static inline void sg_tthread_enter(sg_tthread *th, const void *key, void *info)
     f->info = info;
     f->node = th->leaf;
     f->parent = th->leaf;
+    f->last_loc = UINT32_MAX;
 }
 
 /* Line level: the top frame moves to the line at location loc; hit counts it. */

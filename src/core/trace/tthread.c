@@ -91,6 +91,7 @@ int sg_tthread_restart(sg_tthread *th, uint64_t now)
         uint32_t key = old.nodes[f->node].key;
         f->parent = leaf;
         f->node = has_node ? sg_ttree_child(&th->tree, leaf, key) : leaf;
+        f->last_loc = UINT32_MAX; /* it named a node of the old tree */
         leaf = f->node;
     }
     sg_ttree_free(&old);
