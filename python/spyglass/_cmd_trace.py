@@ -210,8 +210,20 @@ def _wait_for_threads():
             t.join()
 
 
-def _run(session, code, module):
-    """Runs code as __main__ under the session. Returns (status, exception to report)."""
+def _end_children():
+    """What the interpreter does at exit for multiprocessing (terminate the daemonic
+    children, join the others), done now so that their profiles are there to merge."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None and hasattr(util, "_exit_function"):
+        try:
+            util._exit_function()
+        except Exception:
+            pass
+
+
+def _run(session, code, module, with_children=False):
+    """Runs code as __main__ under the session. Returns (status, exception to report,
+    profile)."""
     session.start()
     saved_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module
@@ -229,6 +241,8 @@ def _run(session, code, module):
         session.pause()  # the waiting is spyglass's, the threads' work is the program's
         try:
             _wait_for_threads()
+            if with_children:
+                _end_children()
         except KeyboardInterrupt as exc:
             if exc_to_report is None:
                 status, exc_to_report = 128 + 2, exc
@@ -287,10 +301,16 @@ def main(argv, mode):
     if opts.subprocesses:
         from . import _children
 
-        children = _children.Children(mode, opts.clock, session)
+        try:
+            children = _children.Children(mode, opts.clock, session, functions=functions,
+                                          include=opts.include or (),
+                                          exclude=opts.exclude or (),
+                                          exclude_syspath=True if opts.exclude_syspath else None)
+        except OSError as exc:
+            return _fail(f"cannot prepare the tracing of child processes: {exc}")
     pid = os.getpid()
     try:
-        status, exc, profile = _run(session, code, module)
+        status, exc, profile = _run(session, code, module, children is not None)
     except RuntimeError as exc:  # the tracer could not start (another tracer is active)
         return _fail(str(exc))
     if exc is not None:
@@ -329,7 +349,9 @@ def main(argv, mode):
         d = profile.to_dict()
         n = sum(r["values"][0] for r in d["records"])
         what = "calls" if mode == "trace" else "line hits"
-        _warn(f"wrote {opts.output} ({fmt}; {n} {what} in {len(d['tracks'])} threads)")
+        nt, np_ = len(d["tracks"]), len(d["processes"])
+        where = f"{nt} thread{'s' * (nt != 1)}" + (f", {np_} processes" if np_ > 1 else "")
+        _warn(f"wrote {opts.output} ({fmt}; {n} {what} in {where})")
     return status
 
 

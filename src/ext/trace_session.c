@@ -10,6 +10,7 @@
  * traced; then forced code (decorated with @spyglass.lines, calibration loops), named
  * functions (--function module:qualname), and path rules (standard library and
  * site-packages, --include/--exclude globs). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -615,6 +616,24 @@ static int export_all(sg_tsession *s, double ns_per_tick, sg_error *err)
     return rc;
 }
 
+/* This process's command line (NULs become spaces), interned; 0 when unreadable. */
+static uint32_t own_cmdline(sg_profile *p)
+{
+    char buf[4096];
+    FILE *f = fopen("/proc/self/cmdline", "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    while (n && buf[n - 1] == '\0')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    uint32_t id = sg_profile_intern(p, buf, n);
+    return id == SG_NONE ? 0 : id;
+}
+
 static PyObject *tracer_stop(PyObject *o, PyObject *unused)
 {
     tracer_obj *t = (tracer_obj *)o;
@@ -644,6 +663,7 @@ static PyObject *tracer_stop(PyObject *o, PyObject *unused)
     size_t vlen = strcspn(version, " ");
     sg_process *pr = &sg_profile_processes(s->profile)[s->process];
     pr->python_version = sg_profile_intern(s->profile, version, vlen);
+    pr->cmdline = own_cmdline(s->profile);
     int rc = export_all(s, 1.0 / rate, &err);
     if (!rc && (sg_profile_set_attr(s->profile, "trace_events", buf) ||
                 (s->oom && sg_profile_set_attr(s->profile, "trace_incomplete",

@@ -145,3 +145,12 @@ def test_interrupted_program_still_writes_lines(tmp_path):
     assert cp.returncode == 128 + signal.SIGINT
     script = target("trace_exits.py")
     assert prof.hits[(script, line_of(script, "raise KeyboardInterrupt"))] == 1
+
+
+def test_children_lines_join_the_profile(tmp_path):
+    script = target("trace_pool.py")
+    cp, prof = lines(tmp_path, script, "fork", opts=("--subprocesses",))
+    assert cp.returncode == 0, cp.stderr
+    line = (script, line_of(script, "total += tick()"))
+    assert prof.hits[line] == sum(range(1, 13))
+    assert len(prof.raw["processes"]) >= 3

@@ -214,3 +214,32 @@ def test_api_sessions_repeat_and_see_every_thread(mode):
         assert f"late{1 - i}:tick" not in seen
         if unit:
             assert seen["MainThread:burst"] == unit
+
+
+def _per_process(prof, names):
+    d = prof.raw
+    funcs, locs = d["functions"], d["locations"]
+    out = defaultdict(Counter)
+    for r in d["records"]:
+        name = funcs[locs[r["stack"][-1]][0]][0]
+        if name in names:
+            pid = d["processes"][d["tracks"][r["track"]]["process"]]["pid"]
+            out[pid][name] += r["values"][0]
+    return out
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_pool_workers_are_traced_with_exact_counts(tmp_path, method):
+    cp, prof = trace(tmp_path, target("trace_pool.py"), method, "subprocess",
+                     opts=("--subprocesses",), timeout=180)
+    assert cp.returncode == 0, cp.stderr
+    workers = stdout_json(cp)["pids"]
+    per = _per_process(prof, ("work", "tick", "child_fn"))
+    pids = {p["pid"] for p in prof.raw["processes"]}
+    assert set(workers) <= pids, (workers, pids)
+    assert sum(c["work"] for c in per.values()) == 12
+    assert sum(c["tick"] for c in per.values()) == sum(range(1, 13))
+    assert all(pid in workers for pid, c in per.items() if c["work"])
+    # the child started with subprocess and this interpreter
+    assert [c["child_fn"] for c in per.values() if c["child_fn"]] == [5]
+    assert "error" not in cp.stderr.lower() and "Traceback" not in cp.stderr

@@ -131,8 +131,9 @@ static int tt_structure(tt_ctx *t)
     return rc;
 }
 
-/* Per-function and per-edge numbers of one track (SG_NONE: all). */
-static int tt_numbers(tt_ctx *t, uint32_t track)
+/* Per-function and per-edge numbers of one track, or of one process's tracks, or of
+ * everything (SG_NONE for both). */
+static int tt_numbers(tt_ctx *t, uint32_t track, uint32_t process)
 {
     const sg_profile *p = t->p;
     const sg_node *nodes = sg_profile_nodes(p);
@@ -140,17 +141,22 @@ static int tt_numbers(tt_ctx *t, uint32_t track)
     for (size_t e = 0; e < t->nedge; e++)
         t->edges[e].calls = t->edges[e].tot = t->edges[e].cum = 0;
     t->grand_time = t->grand_calls = t->grand_prim = 0;
-    int64_t *self = NULL, *calls = calloc(t->nn, sizeof *calls);
+    int64_t *self = calloc(t->nn, sizeof *self), *calls = calloc(t->nn, sizeof *calls);
     uint32_t *fstamp = malloc((t->nf ? t->nf : 1) * sizeof *fstamp);
     uint32_t *estamp = malloc((t->nedge ? t->nedge : 1) * sizeof *estamp);
     int rc = -1;
-    if (!calls || !fstamp || !estamp || sg_wc_node_values(&t->c, track, &self, NULL))
+    if (!self || !calls || !fstamp || !estamp)
         goto out;
-    size_t nr = sg_profile_nrecords(p);
+    size_t nr = sg_profile_nrecords(p), ntr = sg_profile_ntracks(p);
     const sg_record *r = sg_profile_records(p);
-    for (size_t i = 0; i < nr; i++)
-        if ((track == SG_NONE || r[i].track == track) && r[i].node < t->nn)
-            calls[r[i].node] += r[i].values[0];
+    const sg_track *tracks = sg_profile_tracks_c(p);
+    for (size_t i = 0; i < nr; i++) {
+        if (r[i].node >= t->nn || (track != SG_NONE && r[i].track != track) ||
+            (process != SG_NONE && (r[i].track >= ntr || tracks[r[i].track].process != process)))
+            continue;
+        calls[r[i].node] += r[i].values[0];
+        self[r[i].node] += sg_wc_value(&t->c, &r[i]);
+    }
     memset(fstamp, 0xff, (t->nf ? t->nf : 1) * sizeof *fstamp);
     memset(estamp, 0xff, (t->nedge ? t->nedge : 1) * sizeof *estamp);
     for (uint32_t n = 1; n < t->nn; n++) {
@@ -423,6 +429,20 @@ static const char *sort_title(sort_key k)
     }
 }
 
+static void process_title(tt_ctx *t, uint32_t process)
+{
+    const sg_process *pr = &sg_profile_processes_c(t->p)[process];
+    sg_buf *b = t->out;
+    sg_wc_color(b, t->o->color, "1");
+    sg_buf_printf(b, "process %u", (unsigned)pr->pid);
+    sg_wc_color(b, t->o->color, "0");
+    if (pr->cmdline) {
+        sg_buf_puts(b, ": ");
+        sg_wc_cell(b, sg_profile_str(t->p, pr->cmdline), 100, SG_FIT_NONE);
+    }
+    sg_wc_newline(b);
+}
+
 static void thread_title(tt_ctx *t, uint32_t track)
 {
     const sg_profile *p = t->p;
@@ -471,7 +491,7 @@ int sg_write_trace_table(const sg_profile *p, const sg_write_opts *o, sg_buf *ou
             active++;
         }
     header(&t);
-    if (tt_numbers(&t, SG_NONE) || !(ids = tt_order(&t, (sort_key)key, &n))) {
+    if (tt_numbers(&t, SG_NONE, SG_NONE) || !(ids = tt_order(&t, (sort_key)key, &n))) {
         free(used);
         goto out;
     }
@@ -484,23 +504,52 @@ int sg_write_trace_table(const sg_profile *p, const sg_write_opts *o, sg_buf *ou
         free(used);
         goto out;
     }
+    /* one section per process when there are several, one per thread within a
+     * process that ran several (tracks are sorted by pid, then tid) */
+    const sg_track *trk = sg_profile_tracks_c(p);
+    size_t nprocs = sg_profile_nprocesses(p), procs_active = 0;
+    uint32_t *threads_of = calloc(nprocs ? nprocs : 1, sizeof *threads_of);
+    if (!threads_of) {
+        free(used);
+        goto out;
+    }
+    for (size_t i = 0; i < nt; i++)
+        if (used[i] && trk[i].process < nprocs && !threads_of[trk[i].process]++)
+            procs_active++;
+    uint32_t last_proc = SG_NONE;
     for (size_t i = 0; i < nt && active > 1; i++) {
-        uint32_t tr = tracks[i];
+        uint32_t tr = tracks[i], proc = trk[tr].process;
         if (!used[tr])
+            continue;
+        if (procs_active > 1 && proc != last_proc) {
+            last_proc = proc;
+            free(ids);
+            ids = NULL;
+            if (tt_numbers(&t, SG_NONE, proc) || !(ids = tt_order(&t, (sort_key)key, &n)))
+                goto sections_out;
+            sg_buf_putc(out, '\n');
+            process_title(&t, proc);
+            summary(&t, "  ");
+            table(&t, ids, n, rows / 2 > 5 ? rows / 2 : 5);
+        }
+        if (procs_active > 1 && threads_of[proc] < 2)
             continue;
         free(ids);
         ids = NULL;
-        if (tt_numbers(&t, tr) || !(ids = tt_order(&t, (sort_key)key, &n))) {
-            free(used);
-            goto out;
-        }
+        if (tt_numbers(&t, tr, SG_NONE) || !(ids = tt_order(&t, (sort_key)key, &n)))
+            goto sections_out;
         sg_buf_putc(out, '\n');
         thread_title(&t, tr);
         summary(&t, "  ");
         table(&t, ids, n, rows / 3 > 5 ? rows / 3 : 5);
     }
+    free(threads_of);
     free(used);
-    sg_buf_printf(out, "\n%zu thread%s traced", active, active == 1 ? "" : "s");
+    if (procs_active > 1)
+        sg_buf_printf(out, "\n%zu processes traced; ", procs_active);
+    else
+        sg_buf_putc(out, '\n');
+    sg_buf_printf(out, "%zu thread%s traced", active, active == 1 ? "" : "s");
     const char *ev = sg_profile_get_attr(p, "trace_events");
     if (ev)
         sg_buf_printf(out, "; %s events", ev);
@@ -508,6 +557,10 @@ int sg_write_trace_table(const sg_profile *p, const sg_write_opts *o, sg_buf *ou
     if (sg_profile_get_attr(p, "trace_incomplete") || sg_profile_oom(p))
         sg_buf_puts(out, "warning: the tracer ran out of memory; some calls were lost\n");
     rc = 0;
+    goto out;
+sections_out:
+    free(threads_of);
+    free(used);
 out:
     if (rc)
         sg_fail(err, SG_E_NOMEM, 0, "out of memory while writing the call table");
