@@ -9,6 +9,7 @@ In IPython: ``%load_ext spyglass``.
 __version__ = "0.1.0"
 
 from ._core import Error, Profile, load  # noqa: E402,F401
+from ._trace import lines  # noqa: E402,F401
 from ._api import Profiler, SignalToggle, profile, toggle_on_signal  # noqa: E402,F401
 
 

@@ -82,6 +82,17 @@ def _encode_or_render(profile, fmt, opts):
                         color=bool(opts.get("color")))
 
 
+def _function_spec(f):
+    """The tracer's "module:qualname" for a function given as an object."""
+    if isinstance(f, str):
+        return f
+    f = getattr(f, "__func__", f)  # staticmethod, classmethod
+    module, qualname = getattr(f, "__module__", None), getattr(f, "__qualname__", None)
+    if not module or not qualname:
+        raise TypeError(f"functions=: {f!r} is neither a function nor 'module:qualname'")
+    return f"{module}:{qualname}"
+
+
 class Profiler:
     """Profiles this process between start() and stop().
 
@@ -167,7 +178,8 @@ class Profiler:
                 session.start()
             else:
                 cls = _trace_session_class(self.mode)
-                session = cls(self.mode, clock=self.clock, functions=self.functions,
+                session = cls(self.mode, clock=self.clock,
+                              functions=tuple(_function_spec(f) for f in self.functions),
                               include=self.include, exclude=self.exclude,
                               exclude_syspath=self.exclude_syspath)
                 session.start()

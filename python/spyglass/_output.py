@@ -74,6 +74,7 @@ def render(profile, fmt, opts):
         per_thread=getattr(opts, "per_thread", False),
         color=False,
         icicle=getattr(opts, "icicle", False),
+        sort=getattr(opts, "sort", None),
     )
 
 

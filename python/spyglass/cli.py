@@ -15,6 +15,8 @@ USAGE = """\
 spyglass run [options] script.py [args...]     sample a new Python program
 spyglass run [options] -m module [args...]
 spyglass run [options] -- command [args...]    any command that runs Python
+spyglass trace [options] script.py [args...]   trace every call (like cProfile); or -m module
+spyglass lines [options] script.py [args...]   time every line (like line_profiler); or -m module
 spyglass attach [options] PID                  sample a running Python process
 spyglass dump [--json] PID                     print every thread's current stack, once
 spyglass top [options] PID                     a live view of a running program
@@ -228,6 +230,8 @@ COMMANDS = {
     "top": _lazy("_cmd_top", "main"),
     "diff": _lazy("_cmd_diff", "main"),
     "check": _lazy("_cmd_diff", "main_check"),
+    "trace": _lazy("_cmd_trace", "main_trace"),
+    "lines": _lazy("_cmd_trace", "main_lines"),
 }
 
 

@@ -65,13 +65,13 @@ static int parse_view(const char *v, sg_view *out)
 static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"format", "view", "per_thread", "max_rows", "min_share",
-                             "context", "color", "relative_paths", "icicle", NULL};
-    const char *format, *view = "auto";
+                             "context", "color", "relative_paths", "icicle", "sort", NULL};
+    const char *format, *view = "auto", *sort = NULL;
     int per_thread = 0, max_rows = 0, context = 0, color = 0, relative_paths = 0, icicle = 0;
     double min_share = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidippp", kwlist, &format, &view,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|spidipppz", kwlist, &format, &view,
                                      &per_thread, &max_rows, &min_share, &context, &color,
-                                     &relative_paths, &icicle))
+                                     &relative_paths, &icicle, &sort))
         return NULL;
     sg_write_opts o;
     sg_write_opts_init(&o);
@@ -84,6 +84,7 @@ static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
     o.color = color;
     o.relative_paths = relative_paths;
     o.icicle = icicle;
+    o.sort = sort;
     sg_buf out;
     sg_buf_init(&out);
     sg_error err;
@@ -562,7 +563,7 @@ fail:
 static PyMethodDef profile_methods[] = {
     {"render", (PyCFunction)(void (*)(void))profile_render, METH_VARARGS | METH_KEYWORDS,
      "render(format, view='auto', per_thread=False, max_rows=0, min_share=0.0, context=0, "
-     "color=False, relative_paths=False, icicle=False) -> bytes"},
+     "color=False, relative_paths=False, icicle=False, sort=None) -> bytes"},
     {"filenames", profile_filenames, METH_NOARGS, "filenames() -> sorted list of file names"},
     {"filter", (PyCFunction)(void (*)(void))profile_filter, METH_VARARGS | METH_KEYWORDS,
      "filter(main_thread_only=False, exclude_syspath=False, include=(), exclude=()) -> "

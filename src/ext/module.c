@@ -138,6 +138,9 @@ static PyMethodDef core_methods[] = {
      "check(base, new, max_regression=0.1, functions=(), metric='self', time=False, "
      "min_share=0.02, base_label='BASE', new_label='NEW') -> (regressions, unmatched glob "
      "or None, text)"},
+    {"trace_ticks", sg_ext_trace_ticks, METH_NOARGS, "trace_ticks() -> the tracer's clock."},
+    {"trace_tick_rate", sg_ext_trace_tick_rate, METH_NOARGS,
+     "trace_tick_rate() -> ticks of trace_ticks() per nanosecond."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -167,10 +170,14 @@ static int core_exec(PyObject *m)
     st->sampler = (PyTypeObject *)PyType_FromModuleAndSpec(m, &sg_ext_sampler_spec, NULL);
     if (!st->sampler || add_ref(m, "Sampler", (PyObject *)st->sampler) < 0)
         return -1;
+    st->tracer = (PyTypeObject *)PyType_FromModuleAndSpec(m, &sg_ext_tracer_spec, NULL);
+    if (!st->tracer || add_ref(m, "Tracer", (PyObject *)st->tracer) < 0)
+        return -1;
     const sg_pyabi *abi = sg_pyabi_for(PY_MAJOR_VERSION, PY_MINOR_VERSION);
     if (PyModule_AddIntConstant(m, "LINETABLE_FORMAT", abi ? abi->linetable_format : 0) < 0 ||
         PyModule_AddStringConstant(m, "FORMATS", sg_write_formats()) < 0 ||
         PyModule_AddStringConstant(m, "DIFF_FORMATS", sg_diff_formats()) < 0 ||
+        PyModule_AddStringConstant(m, "TRACE_SORT_KEYS", sg_write_trace_sort_keys()) < 0 ||
         PyModule_AddStringConstant(m, "SUPPORTED_PYTHONS", sg_pyabi_supported()) < 0)
         return -1;
     return 0;
@@ -182,6 +189,7 @@ static int core_traverse(PyObject *m, visitproc visit, void *arg)
     Py_VISIT(st->error);
     Py_VISIT(st->profile);
     Py_VISIT(st->sampler);
+    Py_VISIT(st->tracer);
     return 0;
 }
 
@@ -191,6 +199,7 @@ static int core_clear(PyObject *m)
     Py_CLEAR(st->error);
     Py_CLEAR(st->profile);
     Py_CLEAR(st->sampler);
+    Py_CLEAR(st->tracer);
     return 0;
 }
 

@@ -13,6 +13,7 @@ typedef struct {
     PyObject *error;        /* spyglass._core.Error */
     PyTypeObject *profile;  /* spyglass._core.Profile */
     PyTypeObject *sampler;  /* spyglass._core.Sampler */
+    PyTypeObject *tracer;   /* spyglass._core.Tracer */
 } sg_ext_state;
 
 typedef struct {
@@ -35,5 +36,10 @@ PyObject *sg_ext_check(PyObject *m, PyObject *args, PyObject *kw);
 
 extern PyType_Spec sg_ext_profile_spec;
 extern PyType_Spec sg_ext_sampler_spec;
+extern PyType_Spec sg_ext_tracer_spec;
+
+/* trace_session.c: the tracer's tick clock, for calibration from Python. */
+PyObject *sg_ext_trace_ticks(PyObject *m, PyObject *unused);
+PyObject *sg_ext_trace_tick_rate(PyObject *m, PyObject *unused);
 
 #endif

@@ -33,7 +33,7 @@ bool sg_path_is_syspath(const char *path)
 /* fnmatch(3) without FNM_PATHNAME, so '*' also matches '/' and a pattern such as
  * "*" "/tests/" "*" (written without the quotes) matches a whole tree. A pattern without '/' is also tried against the file's base name, so
  * "test_*.py" means what a user expects. */
-static bool glob_match(const char *pattern, const char *path)
+bool sg_path_match(const char *pattern, const char *path)
 {
     if (fnmatch(pattern, path, 0) == 0)
         return true;
@@ -50,12 +50,12 @@ static bool keep_file(const sg_filter *f, const char *path)
     if (f->n_include) {
         bool any = false;
         for (size_t i = 0; i < f->n_include && !any; i++)
-            any = f->include[i] && glob_match(f->include[i], path);
+            any = f->include[i] && sg_path_match(f->include[i], path);
         if (!any)
             return false;
     }
     for (size_t i = 0; i < f->n_exclude; i++)
-        if (f->exclude[i] && glob_match(f->exclude[i], path))
+        if (f->exclude[i] && sg_path_match(f->exclude[i], path))
             return false;
     return true;
 }
@@ -153,6 +153,8 @@ static int run(filter_run *fr, const sg_filter *f, sg_error *err)
         return -1;
     const sg_track *tracks = sg_profile_tracks_c(p);
     const sg_record *rec = sg_profile_records(p);
+    const sg_location *loc = sg_profile_locations(p);
+    bool traced = sg_profile_meta_get(p)->mode != SG_MODE_SAMPLE;
     size_t nr = sg_profile_nrecords(p), ntl = sg_profile_timeline_len(p);
     if (ntl && !(fr->recs = malloc((nr ? nr : 1) * sizeof *fr->recs)))
         return -1;
@@ -165,7 +167,15 @@ static int run(filter_run *fr, const sg_filter *f, sg_error *err)
         if (n == SG_ROOT && rec[i].node != SG_ROOT)
             n = filtered_node(fr);
         uint32_t t = fr->r.trk[rec[i].track];
-        if (n == SG_NONE || sg_profile_add(fr->q, t, n, rec[i].flags, rec[i].values))
+        /* A traced record's first value counts calls (or hits) of its leaf: when the
+         * leaf is dropped its time goes to the caller, but its calls are not the
+         * caller's. */
+        int64_t vals[SG_MAX_VALUES];
+        memcpy(vals, rec[i].values, sizeof vals);
+        if (traced && rec[i].node != SG_ROOT &&
+            !fr->keep[loc[nodes[rec[i].node].location].function])
+            vals[0] = 0;
+        if (n == SG_NONE || sg_profile_add(fr->q, t, n, rec[i].flags, vals))
             return -1;
         if (fr->recs)
             fr->recs[i] = sg_profile_record_find(fr->q, t, n, rec[i].flags);

@@ -194,6 +194,9 @@ sg_profile *sg_profile_filter(const sg_profile *p, const sg_filter *f, sg_error 
 
 /* True for the standard library, site-packages, dist-packages and frozen modules. */
 bool sg_path_is_syspath(const char *path);
+/* The --include/--exclude glob test: fnmatch without FNM_PATHNAME ('*' matches '/'); a
+ * pattern without '/' is also tried against the base name. */
+bool sg_path_match(const char *pattern, const char *path);
 
 /* The file format: pprof profile.proto, gzip-compressed (see DESIGN.md section 3). */
 int sg_profile_encode(const sg_profile *p, bool gzip, void **out, size_t *out_len,

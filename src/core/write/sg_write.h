@@ -25,6 +25,7 @@ typedef struct sg_write_opts {
     bool color;       /* ANSI colours in text output */
     bool relative_paths; /* callgrind: file names without their leading '/' (the zip) */
     bool icicle;      /* flamegraph: root at the top (inverted); html: the icicle first */
+    const char *sort; /* traced function tables: the --sort key (NULL: cumulative) */
 } sg_write_opts;
 
 void sg_write_opts_init(sg_write_opts *o);
@@ -36,5 +37,8 @@ int sg_write(const sg_profile *p, const char *format, const sg_write_opts *o, sg
 
 /* The format names sg_write knows, comma-separated, for help and error messages. */
 const char *sg_write_formats(void);
+
+/* The sort keys of traced function tables (sg_write_opts.sort), comma-separated. */
+const char *sg_write_trace_sort_keys(void);
 
 #endif

@@ -222,4 +222,14 @@ int sg_write_flamegraph(const sg_profile *p, const sg_write_opts *o, sg_buf *out
                         sg_error *err);
 int sg_write_html(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
 
+/* Traced profiles (write_trace_table.c, write_lines.c), reached through text and
+ * annotate: the cProfile-like call table, and line_profiler's layout. */
+int sg_write_trace_table(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                         sg_error *err);
+int sg_write_lines(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err);
+int sg_write_lines_text(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
+                        sg_error *err);
+/* The sort key's index, -1 when unknown (NULL or "" is the default, cumulative). */
+int sg_write_trace_sort_key(const char *name);
+
 #endif

@@ -208,6 +208,8 @@ static int file_block(annot *a, const file_rank *fr, sg_wc_sources *cache)
 
 int sg_write_annotate(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err)
 {
+    if (sg_profile_meta_get(p)->mode == SG_MODE_LINES)
+        return sg_write_lines(p, o, out, err);
     sg_wc_ctx c;
     sg_wc_init(&c, p, o);
     sg_wc_stats s;

@@ -331,6 +331,10 @@ static int tables(text_ctx *t, uint32_t track, size_t rows, const char *suffix)
 
 int sg_write_text(const sg_profile *p, const sg_write_opts *o, sg_buf *out, sg_error *err)
 {
+    if (sg_profile_meta_get(p)->mode == SG_MODE_TRACE)
+        return sg_write_trace_table(p, o, out, err);
+    if (sg_profile_meta_get(p)->mode == SG_MODE_LINES)
+        return sg_write_lines_text(p, o, out, err);
     text_ctx t = {.p = p, .o = o, .out = out};
     sg_wc_init(&t.c, p, o);
     sg_wc_sources_init(&t.src);

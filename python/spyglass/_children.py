@@ -1,0 +1,204 @@
+"""--subprocesses for `spyglass trace` and `spyglass lines`: child processes are traced
+too and land in the parent's profile, one section per process.
+
+How a child gets traced:
+  * forked (multiprocessing's fork start method, os.fork): the tracer is already
+    running in the copy of the parent; an at-fork hook makes it start afresh;
+  * a new interpreter (multiprocessing spawn and forkserver, subprocess running
+    sys.executable): the parent puts a private directory holding a sitecustomize.py on
+    PYTHONPATH and the tracing settings in SPYGLASS_TRACE_CHILD; the interpreter runs
+    that file at start-up, which starts tracing (and then runs the program's own
+    sitecustomize, if there is one).
+Every traced child writes its profile into the parent's private temporary directory
+(made with mkdtemp, mode 0700) when it ends: at normal exit, at os._exit (how forked
+multiprocessing children end) and on SIGTERM (how a Pool stops its workers). The
+parent merges what it finds there when the program is over."""
+
+import atexit
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+from . import _core, _trace
+
+ENV_CONFIG = "SPYGLASS_TRACE_CHILD"
+ENV_BIAS = "SPYGLASS_TRACE_BIAS"
+
+SITECUSTOMIZE = '''\
+# Written by spyglass (--subprocesses): traces this Python process for the parent's
+# profile, then runs the sitecustomize this file hides, if any.
+def _spyglass_child():
+    import os
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    try:
+        from importlib.machinery import PathFinder
+        from importlib.util import module_from_spec
+        spec = PathFinder.find_spec("sitecustomize", sys.path)
+        if spec is not None and spec.loader is not None:  # the program's own
+            module = module_from_spec(spec)
+            sys.modules["sitecustomize"] = module
+            spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.stderr.write("Error in sitecustomize: %r\\n" % (exc,))
+    try:
+        try:
+            from spyglass import _children
+        except ImportError:
+            sys.path.append(os.environ.get("SPYGLASS_TRACE_PATH", ""))
+            from spyglass import _children
+        _children.child_main()
+    except Exception as exc:  # never break the child
+        sys.stderr.write("spyglass: cannot trace process %d: %s\\n" % (os.getpid(), exc))
+
+
+_spyglass_child()
+'''
+
+_fork_dir = None  # set in a parent that traces its children
+_saver = None     # this process's saver, if it is a traced child
+_real_exit = None
+
+
+class _Saver:
+    """Writes this child process's profile once, however it ends."""
+
+    def __init__(self, session, directory):
+        self.session = session
+        self.directory = directory
+        self.pid = os.getpid()
+        self.state = "tracing"  # then "saving", then "saved"
+
+    def save(self, profile=None):
+        if self.state != "tracing" or os.getpid() != self.pid:
+            return
+        self.state = "saving"
+        try:
+            if profile is None:
+                profile = self.session.stop()
+            profile.set_attr("command", " ".join(sys.argv))
+            name = f"{os.getpid()}-{time.monotonic_ns()}.pb.gz"
+            profile.save(os.path.join(self.directory, name))
+        except Exception:  # the directory may be gone if the parent ended first
+            pass
+        self.state = "saved"
+
+
+def _exit_with_save(code):
+    if _saver is not None:
+        _saver.save()
+    _real_exit(code)
+
+
+def _on_sigterm(signum, frame):
+    if _saver is not None:
+        if _saver.state == "saving":
+            # A Pool terminates workers that are already ending: the save under way
+            # finishes, then the process exits the way it was going to.
+            return
+        _saver.save()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_saver(session, directory):
+    global _saver, _real_exit
+    _saver = _Saver(session, directory)
+    if _real_exit is None:
+        _real_exit = os._exit
+        os._exit = _exit_with_save
+        atexit.register(lambda: _saver is not None and _saver.save())
+    try:
+        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _on_sigterm):
+            signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        pass
+
+
+def current_saver():
+    return _saver
+
+
+def _after_fork_in_child():
+    """Registered at import, after the tracer's own hook (which restarted the record)."""
+    directory = _fork_dir or (_saver.directory if _saver is not None else None)
+    session = _trace.active_session()
+    if directory and session is not None:
+        _install_saver(session, directory)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def child_main():
+    """In a new interpreter started under a traced parent: trace it."""
+    cfg = json.loads(os.environ[ENV_CONFIG])
+    if cfg.get("parent") == os.getpid():
+        return
+    session = _trace.TraceSession(cfg["mode"], cfg["clock"], functions=cfg["functions"],
+                                  include=cfg["include"], exclude=cfg["exclude"],
+                                  exclude_syspath=cfg["exclude_syspath"])
+    session.start()
+    _install_saver(session, cfg["dir"])
+
+
+class Children:
+    """In the traced parent: prepares the environment children inherit, and merges their
+    profiles at the end."""
+
+    def __init__(self, mode, clock, session, functions=(), include=(), exclude=(),
+                 exclude_syspath=None):
+        global _fork_dir
+        self.dir = tempfile.mkdtemp(prefix="spyglass-")
+        site = os.path.join(self.dir, "site")
+        os.mkdir(site, 0o700)
+        with open(os.path.join(site, "sitecustomize.py"), "w") as f:
+            f.write(SITECUSTOMIZE)
+        self.profiles = os.path.join(self.dir, "profiles")
+        os.mkdir(self.profiles, 0o700)
+        _fork_dir = self.profiles
+        bias = _trace.calibrate(mode, clock)
+        os.environ[ENV_BIAS] = ",".join(f"{k}={v}" for k, v in bias.items())
+        os.environ[ENV_CONFIG] = json.dumps({
+            "mode": mode, "clock": clock, "dir": self.profiles, "parent": os.getpid(),
+            "functions": list(functions), "include": list(include), "exclude": list(exclude),
+            "exclude_syspath": exclude_syspath,
+        })
+        package_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        os.environ["SPYGLASS_TRACE_PATH"] = package_parent
+        path = os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = site + (os.pathsep + path if path else "")
+
+    def save_child(self, profile):
+        """A forked child that ran the program to its end (back in spyglass's code)."""
+        saver = current_saver()
+        if saver is not None:
+            saver.save(profile)
+
+    def merge_into(self, profile, warn):
+        """Adds every child's profile to profile, then removes the directory."""
+        global _fork_dir
+        _fork_dir = None
+        merged = bad = 0
+        try:
+            names = sorted(os.listdir(self.profiles))
+        except OSError:
+            names = []
+        for name in names:
+            if not name.endswith(".pb.gz"):
+                continue
+            try:
+                profile.merge(_core.load(os.path.join(self.profiles, name)))
+                merged += 1
+            except _core.Error:
+                bad += 1
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if bad:
+            warn(f"{bad} child process profile(s) could not be read")
+        return merged
