@@ -18,6 +18,7 @@ machine, so the numbers cannot be computed at build time of the package.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -31,15 +32,20 @@ MINORS = (9, 10, 11, 12, 13)
 # Non-offset layout facts per minor. Enum names are those of sg_pyabi.h.
 LAYOUT = {
     9: dict(frame_model="SG_FRAMES_OBJECTS", lasti_model="SG_LASTI_BYTES",
-            linetable_format="SG_LT_LNOTAB"),
+            linetable_format="SG_LT_LNOTAB", keys_model="SG_KEYS_SIZE",
+            idict_model="SG_IDICT_OFFSET", long_model="SG_LONG_OB_SIZE"),
     10: dict(frame_model="SG_FRAMES_OBJECTS", lasti_model="SG_LASTI_UNITS",
-             linetable_format="SG_LT_310"),
+             linetable_format="SG_LT_310", keys_model="SG_KEYS_SIZE",
+             idict_model="SG_IDICT_OFFSET", long_model="SG_LONG_OB_SIZE"),
     11: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_PREV_INSTR",
-             linetable_format="SG_LT_LOCATIONS"),
+             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
+             idict_model="SG_IDICT_MANAGED_VALUES", long_model="SG_LONG_OB_SIZE"),
     12: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_PREV_INSTR",
-             linetable_format="SG_LT_LOCATIONS"),
+             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
+             idict_model="SG_IDICT_DICT_OR_VALUES", long_model="SG_LONG_LV_TAG"),
     13: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
-             linetable_format="SG_LT_LOCATIONS"),
+             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
+             idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
 }
 
 
@@ -79,6 +85,8 @@ def fields(minor):
         ("interp_threads_head",
          off("PyInterpreterState", "threads.head" if new else "tstate_head")),
         ("interp_gil_ptr", opt(not gil_embedded, off("PyInterpreterState", "ceval.gil"))),
+        ("interp_modules",
+         off("PyInterpreterState", "imports.modules" if minor >= 12 else "modules")),
         ("gil_size", "sizeof(struct _gil_runtime_state)"),
         ("gil_last_holder", off("struct _gil_runtime_state", "last_holder")),
         ("gil_locked", off("struct _gil_runtime_state", "locked")),
@@ -120,6 +128,46 @@ def fields(minor):
         ("unicode_kind_shift", "state_bit(1)"),
         ("unicode_compact_bit", "state_bit(2)"),
         ("unicode_ascii_bit", "state_bit(3)"),
+        # Thread names: sys.modules -> threading -> _active -> Thread._name. 3.9 keeps
+        # PyModuleObject private, and 3.9/3.10 the dict keys object and its entries
+        # (Objects/dict-common.h): the probe mirrors them (PROBE_PRIVATE) and verify_private()
+        # checks the mirrors against the running interpreter.
+        ("module_dict", off("PyModuleObject", "md_dict")),
+        ("dict_keys", off("PyDictObject", "ma_keys")),
+        ("dict_values", off("PyDictObject", "ma_values")),
+        ("keys_size", off("PyDictKeysObject", "dk_log2_size" if new else "dk_size")),
+        ("keys_log2_index_bytes", opt(new, off("PyDictKeysObject", "dk_log2_index_bytes"))),
+        ("keys_kind", opt(new, off("PyDictKeysObject", "dk_kind"))),
+        ("keys_kind_general", opt(new, "DICT_KEYS_GENERAL")),
+        ("keys_nentries", off("PyDictKeysObject", "dk_nentries")),
+        ("keys_indices", off("PyDictKeysObject", "dk_indices")),
+        ("entry_size", "sizeof(PyDictKeyEntry)"),
+        ("entry_key", off("PyDictKeyEntry", "me_key")),
+        ("entry_value", off("PyDictKeyEntry", "me_value")),
+        ("uentry_size", opt(new, "sizeof(PyDictUnicodeEntry)")),
+        ("uentry_key", opt(new, off("PyDictUnicodeEntry", "me_key"))),
+        ("uentry_value", opt(new, off("PyDictUnicodeEntry", "me_value"))),
+        # 3.9/3.10 ma_values is a bare PyObject *[]; later a PyDictValues block.
+        ("values_array", off("PyDictValues", "values") if new else "0"),
+        ("values_valid", opt(minor >= 13, off("PyDictValues", "valid"))),
+        ("type_basicsize", off("PyTypeObject", "tp_basicsize")),
+        ("type_dictoffset", off("PyTypeObject", "tp_dictoffset")),
+        ("type_flags", off("PyTypeObject", "tp_flags")),
+        ("heaptype_cached_keys", off("PyHeapTypeObject", "ht_cached_keys")),
+        ("tpflags_heaptype", "Py_TPFLAGS_HEAPTYPE"),
+        ("tpflags_managed_dict", opt(new, "Py_TPFLAGS_MANAGED_DICT")),
+        ("tpflags_inline_values", opt(minor >= 13, "Py_TPFLAGS_INLINE_VALUES")),
+        # Measured with CPython's own accessors on a fake object (managed_before()).
+        ("managed_dict_before", opt(new, "managed_before(0)")),
+        ("managed_values_before", opt(minor == 11, "managed_before(1)")),
+        ("long_digits",
+         off("PyLongObject", "long_value.ob_digit" if minor >= 12 else "ob_digit")),
+        ("long_tag", opt(minor >= 12, off("PyLongObject", "long_value.lv_tag"))),
+        ("long_shift", "PyLong_SHIFT"),
+        ("long_digit_size", "sizeof(digit)"),
+        ("long_tag_shift", "NON_SIZE_BITS" if minor >= 12 else "0"),
+        ("long_tag_sign_mask", "SIGN_MASK" if minor >= 12 else "0"),
+        ("long_tag_negative", "SIGN_NEGATIVE" if minor >= 12 else "0"),
         ("chunk_previous", opt(new, off("_PyStackChunk", "previous"))),
         ("chunk_size", opt(new, off("_PyStackChunk", "size"))),
         ("chunk_top", opt(new, off("_PyStackChunk", "top"))),
@@ -162,6 +210,62 @@ int main(void)
 """
 
 
+# Structures these versions keep out of their installed headers, copied field for field
+# from their sources: Objects/dict-common.h (3.9, 3.10) and Objects/moduleobject.c (3.9;
+# 3.10 installs internal/pycore_moduleobject.h). verify_private() checks them on the
+# running interpreter, since no header can.
+_DICT_COMMON_39 = """
+typedef struct {
+    Py_hash_t me_hash;
+    PyObject *me_key;
+    PyObject *me_value;
+} PyDictKeyEntry;
+struct _dictkeysobject {
+    Py_ssize_t dk_refcnt;
+    Py_ssize_t dk_size;
+    void *dk_lookup;
+    Py_ssize_t dk_usable;
+    Py_ssize_t dk_nentries;
+    char dk_indices[];
+};
+"""
+PROBE_PRIVATE = {
+    9: _DICT_COMMON_39 + """
+typedef struct {
+    PyObject_HEAD
+    PyObject *md_dict;
+    struct PyModuleDef *md_def;
+    void *md_state;
+    PyObject *md_weaklist;
+    PyObject *md_name;
+} PyModuleObject;
+""",
+    10: _DICT_COMMON_39 + '#include "internal/pycore_moduleobject.h"\n',
+}
+
+# Where a managed dict lives, asked of CPython's own inline accessors on a fake object
+# whose type has the flags they assert: 0 the dict (or dict-or-values) word, 1 the 3.11
+# values pointer; the result is how many bytes before the object it is.
+_MANAGED_HEAD = """
+static long managed_before(int which)
+{
+    static PyTypeObject tp;
+    static PyObject space[8];
+    PyObject *o = &space[4];
+    tp.tp_flags = Py_TPFLAGS_MANAGED_DICT;
+    o->ob_type = &tp;
+    char *at = %s;
+    return (long)((char *)o - at);
+}
+"""
+MANAGED_BEFORE = {
+    11: _MANAGED_HEAD % "which ? (char *)_PyObject_ValuesPointer(o) "
+                        ": (char *)_PyObject_ManagedDictPointer(o)",
+    12: _MANAGED_HEAD % "((void)which, (char *)_PyObject_DictOrValuesPointer(o))",
+    13: _MANAGED_HEAD % "((void)which, (char *)_PyObject_ManagedDictPointer(o))",
+}
+
+
 def find_prefixes():
     try:
         root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
@@ -194,9 +298,12 @@ def probe(prefix):
     if minor not in MINORS:
         raise SystemExit(f"{prefix}: CPython 3.{minor} is not handled by this generator")
     if minor <= 10:
-        extra = '#include "frameobject.h"'
+        extra = '#include "frameobject.h"\n#include "longintrepr.h"\n' + PROBE_PRIVATE[minor]
     else:
-        extra = '#include "internal/pycore_frame.h"\n#include "internal/pycore_code.h"'
+        extra = ('#include "internal/pycore_frame.h"\n#include "internal/pycore_code.h"\n'
+                 '#include "internal/pycore_dict.h"\n#include "internal/pycore_long.h"\n'
+                 '#include "internal/pycore_moduleobject.h"\n'
+                 '#include "internal/pycore_object.h"\n' + MANAGED_BEFORE[minor])
     flist = fields(minor)
     body = [PROBE_HEAD % {"extra": extra}]
     for name, expr in flist:
@@ -218,7 +325,44 @@ def probe(prefix):
     rows = []
     for name, expr in flist:
         rows.append((name, int(values[name]) if expr is not None else -1))
+    if minor in PROBE_PRIVATE:
+        verify_private(prefix, minor, dict(rows))
     return minor, values["version"], int(values["version_hex"]), rows
+
+
+# Reads a module and a dict of the running interpreter through ctypes at the mirrored
+# offsets: the mirrors are right if what is found there is what Python says is there.
+VERIFY_SCRIPT = r"""
+import ctypes, json, sys, threading
+v = json.loads(sys.argv[1])
+ptr = lambda a: ctypes.c_void_p.from_address(a).value or 0
+ssize = lambda a: ctypes.c_ssize_t.from_address(a).value
+assert ptr(id(threading) + v["module_dict"]) == id(threading.__dict__), "md_dict"
+d = {}
+for i in range(5):
+    d["key%d" % i] = object()
+keys = ptr(id(d) + v["dict_keys"])
+assert ptr(id(d) + v["dict_values"]) == 0, "ma_values of a combined table"
+assert ssize(keys + v["keys_size"]) == 8, "dk_size"
+assert ssize(keys + v["keys_nentries"]) == 5, "dk_nentries"
+entries = keys + v["keys_indices"] + 8  # eight one-byte indices
+for i, (k, val) in enumerate(d.items()):
+    e = entries + i * v["entry_size"]
+    assert ptr(e + v["entry_key"]) == id(k), "me_key"
+    assert ptr(e + v["entry_value"]) == id(val), "me_value"
+print("ok")
+"""
+
+
+def verify_private(prefix, minor, row):
+    exe = os.path.join(prefix, "bin", f"python3.{minor}")
+    want = ("module_dict", "dict_keys", "dict_values", "keys_size", "keys_nentries",
+            "keys_indices", "entry_size", "entry_key", "entry_value")
+    cp = subprocess.run([exe, "-c", VERIFY_SCRIPT, json.dumps({k: row[k] for k in want})],
+                        capture_output=True, text=True)
+    if cp.returncode != 0 or cp.stdout.strip() != "ok":
+        raise SystemExit(f"{exe}: the mirrored private structures do not match the "
+                         f"interpreter:\n{cp.stderr}")
 
 
 def render(results):

@@ -71,6 +71,8 @@ static void test_elf_libpython(void)
         SG_CHECK_EQ_INT(info.first_load_vaddr, 0);
         SG_CHECK(info.pyruntime_sym != 0);
         SG_CHECK(info.code_type_sym != 0 && info.frame_type_sym != 0);
+        SG_CHECK(info.unicode_type_sym != 0 && info.long_type_sym != 0 &&
+                 info.dict_type_sym != 0 && info.module_type_sym != 0);
         if (minor >= 10)
             SG_CHECK(info.pyruntime_section != 0);
         else
@@ -295,6 +297,8 @@ static void check_live(const char *py)
     SG_CHECK_EQ_INT(t.abi.minor, wmin);
     SG_CHECK_EQ_INT(t.abi_mismatches, 0);
     SG_CHECK(t.runtime_addr != 0 && t.code_type_addr != 0 && t.frame_type_addr != 0);
+    SG_CHECK(t.unicode_type_addr != 0 && t.long_type_addr != 0 && t.dict_type_addr != 0 &&
+             t.module_type_addr != 0);
 
     uint64_t interp = 0, tstate = 0, back = 0;
     SG_CHECK_EQ_INT(sg_read(r, t.runtime_addr + (uint64_t)t.abi.runtime_interpreters_head,

@@ -71,6 +71,29 @@ static void test_known_values(void)
     SG_CHECK_EQ_INT(a9->linetable_format, SG_LT_LNOTAB);
     SG_CHECK_EQ_INT(a10->linetable_format, SG_LT_310);
     SG_CHECK_EQ_INT(a13->linetable_format, SG_LT_LOCATIONS);
+    /* thread names: what CPython's sources say (dict-common.h, pycore_dict.h,
+     * pycore_object.h) */
+    SG_CHECK_EQ_INT(a9->interp_modules, 856);
+    SG_CHECK_EQ_INT(a13->interp_modules, 7656);
+    SG_CHECK_EQ_INT(a9->keys_model, SG_KEYS_SIZE);
+    SG_CHECK_EQ_INT(a10->keys_nentries, 32);
+    SG_CHECK_EQ_INT(a10->keys_indices, 40);
+    SG_CHECK_EQ_INT(a11->keys_model, SG_KEYS_LOG2);
+    SG_CHECK_EQ_INT(a11->keys_kind, 10);
+    SG_CHECK_EQ_INT(a12->keys_indices, 32);
+    SG_CHECK_EQ_INT(a9->idict_model, SG_IDICT_OFFSET);
+    SG_CHECK_EQ_INT(a11->idict_model, SG_IDICT_MANAGED_VALUES);
+    SG_CHECK_EQ_INT(a11->managed_values_before, 32);
+    SG_CHECK_EQ_INT(a12->idict_model, SG_IDICT_DICT_OR_VALUES);
+    SG_CHECK_EQ_INT(a13->idict_model, SG_IDICT_INLINE_VALUES);
+    SG_CHECK_EQ_INT(a13->values_array, 8);
+    SG_CHECK_EQ_INT(a13->values_valid, 3);
+    SG_CHECK_EQ_INT(a13->tpflags_inline_values, 1 << 2);
+    SG_CHECK_EQ_INT(a12->tpflags_managed_dict, 1 << 4);
+    SG_CHECK_EQ_INT(a11->long_model, SG_LONG_OB_SIZE);
+    SG_CHECK_EQ_INT(a12->long_model, SG_LONG_LV_TAG);
+    SG_CHECK_EQ_INT(a12->long_tag, 16);
+    SG_CHECK_EQ_INT(a12->long_tag_shift, 3);
 }
 
 /* Every present offset lies inside its structure; absent ones are exactly -1. */
@@ -112,6 +135,24 @@ static void test_consistency(void)
         SG_CHECK_EQ_INT(a->unicode_kind_shift, 2);
         SG_CHECK_EQ_INT(a->unicode_compact_bit, 5);
         SG_CHECK_EQ_INT(a->unicode_ascii_bit, 6);
+        /* thread names */
+        SG_CHECK(a->interp_modules > 0 && a->interp_modules < a->interp_size);
+        SG_CHECK_EQ_INT(a->module_dict, 16);
+        SG_CHECK(a->dict_keys > a->object_type && a->dict_values > a->object_type);
+        SG_CHECK((a->keys_model == SG_KEYS_LOG2) == interp);
+        SG_CHECK((a->keys_kind >= 0) == interp && (a->keys_log2_index_bytes >= 0) == interp);
+        SG_CHECK((a->uentry_size >= 0) == interp);
+        SG_CHECK(a->keys_nentries < a->keys_indices && a->keys_size < a->keys_nentries);
+        SG_CHECK_EQ_INT(a->entry_size, 24);
+        SG_CHECK(a->entry_key < a->entry_size && a->entry_value < a->entry_size);
+        SG_CHECK(!interp || (a->uentry_size == 16 && a->uentry_value < a->uentry_size));
+        SG_CHECK(a->type_basicsize < a->type_flags && a->type_flags < a->type_dictoffset &&
+                 a->type_dictoffset < a->heaptype_cached_keys);
+        SG_CHECK_EQ_INT(a->tpflags_heaptype, 1 << 9);
+        SG_CHECK((a->managed_dict_before == 24) == interp);
+        SG_CHECK((a->managed_values_before >= 0) == (m == 11));
+        SG_CHECK((a->long_tag >= 0) == (a->long_model == SG_LONG_LV_TAG));
+        SG_CHECK(a->long_digits >= 24 && a->long_shift == 30 && a->long_digit_size == 4);
     }
 }
 

@@ -63,6 +63,7 @@ def test_dump_shows_each_threads_stack_exactly(parked):
     ):
         t = by_leaf[leaf]
         assert not t["main"] and t["tid"] != parked.pid
+        assert t["name"] == {"spin_inner": "spinner", "nap": "napper"}[leaf], t
         user = [f for f in t["frames"] if f["file"] == path]
         rest = t["frames"][len(user):]
         assert [(f["function"], f["line"]) for f in user[1:]] == caller_lines
@@ -79,7 +80,7 @@ def test_dump_text(parked):
     cp = spyglass("dump", str(parked.pid))
     assert cp.returncode == 0, cp.stderr
     assert f"Process {parked.pid}" in cp.stdout
-    assert '"MainThread"' in cp.stdout
+    assert '"MainThread"' in cp.stdout and '"spinner"' in cp.stdout and '"napper"' in cp.stdout
     assert "spin_inner (" in cp.stdout and "nap (" in cp.stdout
 
 

@@ -254,6 +254,12 @@ static int resolve(sg_reader *r, const sg_map_candidate *c, const char *exe,
         out->code_type_addr = out->load_bias + info->code_type_sym;
     if (info->frame_type_sym)
         out->frame_type_addr = out->load_bias + info->frame_type_sym;
+    const uint64_t syms[4] = {info->unicode_type_sym, info->long_type_sym,
+                              info->dict_type_sym, info->module_type_sym};
+    uint64_t *addrs[4] = {&out->unicode_type_addr, &out->long_type_addr,
+                          &out->dict_type_addr, &out->module_type_addr};
+    for (int i = 0; i < 4; i++)
+        *addrs[i] = syms[i] ? out->load_bias + syms[i] : 0;
 
     if (detect_version(r, c, exe, info, out, err))
         return -1;

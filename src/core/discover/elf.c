@@ -70,6 +70,14 @@ static void scan_symbols(const image *im, const Elf64_Shdr *symtab, const Elf64_
             out->code_type_sym = sym.st_value;
         else if (!strcmp(name, "PyFrame_Type") && !out->frame_type_sym)
             out->frame_type_sym = sym.st_value;
+        else if (!strcmp(name, "PyUnicode_Type") && !out->unicode_type_sym)
+            out->unicode_type_sym = sym.st_value;
+        else if (!strcmp(name, "PyLong_Type") && !out->long_type_sym)
+            out->long_type_sym = sym.st_value;
+        else if (!strcmp(name, "PyDict_Type") && !out->dict_type_sym)
+            out->dict_type_sym = sym.st_value;
+        else if (!strcmp(name, "PyModule_Type") && !out->module_type_sym)
+            out->module_type_sym = sym.st_value;
     }
 }
 

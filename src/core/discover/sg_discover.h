@@ -18,6 +18,10 @@ typedef struct sg_target {
     uint64_t runtime_addr;   /* &_PyRuntime in the target */
     uint64_t code_type_addr; /* &PyCode_Type, 0 if unknown */
     uint64_t frame_type_addr;/* &PyFrame_Type, 0 if unknown */
+    uint64_t unicode_type_addr; /* &PyUnicode_Type, 0 if unknown */
+    uint64_t long_type_addr;    /* &PyLong_Type, 0 if unknown */
+    uint64_t dict_type_addr;    /* &PyDict_Type, 0 if unknown */
+    uint64_t module_type_addr;  /* &PyModule_Type, 0 if unknown */
     uint32_t version_hex;    /* e.g. 0x030c01f0; micro/release may be 0 when unknowable */
     char version[32];        /* "3.12.1", or "3.9" when only the minor is known */
     sg_pyabi abi;            /* a copy of the table, patched from _Py_DebugOffsets (3.13+) */
@@ -50,6 +54,10 @@ typedef struct sg_elf_info {
     uint64_t py_version_sym;    /* st_value of Py_Version, 0 if absent */
     uint64_t code_type_sym;     /* PyCode_Type */
     uint64_t frame_type_sym;    /* PyFrame_Type */
+    uint64_t unicode_type_sym;  /* PyUnicode_Type */
+    uint64_t long_type_sym;     /* PyLong_Type */
+    uint64_t dict_type_sym;     /* PyDict_Type */
+    uint64_t module_type_sym;   /* PyModule_Type */
     uint32_t py_version_value;  /* the uint32 stored at Py_Version in the file, 0 if unknown */
     char version_string[32];    /* a "3.X.Y" found in the file's read-only data, "" if none */
 } sg_elf_info;

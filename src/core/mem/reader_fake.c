@@ -78,3 +78,16 @@ int sg_reader_fake_add(sg_reader *r, uint64_t addr, const void *data, size_t len
     f->regions[f->n++] = (region){addr, len, copy};
     return 0;
 }
+
+int sg_reader_fake_write(sg_reader *r, uint64_t addr, const void *data, size_t len)
+{
+    fake_reader *f = (fake_reader *)r;
+    for (size_t i = 0; i < f->n; i++) {
+        region *g = &f->regions[i];
+        if (addr >= g->addr && addr - g->addr <= g->len && len <= g->len - (addr - g->addr)) {
+            memcpy(g->data + (addr - g->addr), data, len);
+            return 0;
+        }
+    }
+    return -1;
+}

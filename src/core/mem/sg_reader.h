@@ -80,6 +80,9 @@ const char *sg_reader_kind_name(sg_reader_kind kind);
 /* The fake reader: regions added by copy; reads outside them fail with SG_E_READ. */
 sg_reader *sg_reader_fake_new(void);
 int sg_reader_fake_add(sg_reader *r, uint64_t addr, const void *data, size_t len);
+/* Changes bytes inside one region already added (a target that changes under the
+ * reader); -1 if they are not all in one region. */
+int sg_reader_fake_write(sg_reader *r, uint64_t addr, const void *data, size_t len);
 
 void sg_reader_free(sg_reader *r); /* accepts NULL */
 

@@ -33,12 +33,42 @@ typedef enum {
     SG_LT_LOCATIONS = 3, /* 3.11+ PEP 657 location table */
 } sg_linetable_format;
 
+/* How a dict's keys object gives its entries. */
+typedef enum {
+    SG_KEYS_SIZE = 1, /* 3.9, 3.10: Py_ssize_t dk_size; indices of 1/2/4/8 bytes by size;
+                         entries are always PyDictKeyEntry */
+    SG_KEYS_LOG2 = 2, /* 3.11+: uint8 dk_log2_size, dk_log2_index_bytes, dk_kind; entries
+                         are PyDictKeyEntry for the general kind, else PyDictUnicodeEntry */
+} sg_keys_model;
+
+/* Where an instance of a Python class keeps its attributes. */
+typedef enum {
+    SG_IDICT_OFFSET = 1,         /* 3.9, 3.10: a dict pointer at the type's tp_dictoffset */
+    SG_IDICT_MANAGED_VALUES = 2, /* 3.11: a dict pointer and a values pointer before the
+                                    object (Py_TPFLAGS_MANAGED_DICT); with no dict, the
+                                    values go with the heap type's ht_cached_keys */
+    SG_IDICT_DICT_OR_VALUES = 3, /* 3.12: one word before the object: a dict pointer, or
+                                    (odd) values - 1, again with ht_cached_keys */
+    SG_IDICT_INLINE_VALUES = 4,  /* 3.13: a dict pointer before the object; with none, the
+                                    values inline at tp_basicsize (Py_TPFLAGS_INLINE_VALUES,
+                                    while PyDictValues.valid) with ht_cached_keys */
+} sg_idict_model;
+
+/* How an int stores its sign and digit count. */
+typedef enum {
+    SG_LONG_OB_SIZE = 1, /* 3.9-3.11: ob_size = sign * number of digits */
+    SG_LONG_LV_TAG = 2,  /* 3.12+: lv_tag = ndigits << long_tag_shift | sign bits */
+} sg_long_model;
+
 typedef struct sg_pyabi {
     uint32_t version_hex; /* version of the headers the table came from, e.g. 0x030c01f0 */
     uint8_t major, minor;
     uint8_t frame_model;      /* sg_frame_model */
     uint8_t lasti_model;      /* sg_lasti_model */
     uint8_t linetable_format; /* sg_linetable_format */
+    uint8_t keys_model;       /* sg_keys_model */
+    uint8_t idict_model;      /* sg_idict_model */
+    uint8_t long_model;       /* sg_long_model */
 
     /* _PyRuntimeState */
     int32_t runtime_size;
@@ -51,6 +81,7 @@ typedef struct sg_pyabi {
     int32_t interp_id;
     int32_t interp_threads_head;
     int32_t interp_gil_ptr; /* 3.12+: struct _gil_runtime_state *ceval.gil, else -1 */
+    int32_t interp_modules; /* sys.modules: modules (3.9-3.11), imports.modules (3.12+) */
 
     /* struct _gil_runtime_state (any version): holder = locked ? last_holder : NULL */
     int32_t gil_size;
@@ -99,6 +130,42 @@ typedef struct sg_pyabi {
     uint8_t unicode_kind_shift;  /* state bit field positions */
     uint8_t unicode_compact_bit;
     uint8_t unicode_ascii_bit;
+
+    /* Objects read for thread names (walk/pyobj.c) */
+    int32_t module_dict;      /* PyModuleObject.md_dict */
+    int32_t dict_keys;        /* PyDictObject.ma_keys */
+    int32_t dict_values;      /* PyDictObject.ma_values (NULL: a combined table) */
+    int32_t keys_size;        /* dk_size (Py_ssize_t, SG_KEYS_SIZE) or dk_log2_size (uint8) */
+    int32_t keys_log2_index_bytes; /* uint8, SG_KEYS_LOG2, else -1 */
+    int32_t keys_kind;        /* uint8 dk_kind, SG_KEYS_LOG2, else -1 */
+    int32_t keys_kind_general; /* DICT_KEYS_GENERAL, SG_KEYS_LOG2, else -1 */
+    int32_t keys_nentries;    /* Py_ssize_t dk_nentries */
+    int32_t keys_indices;     /* dk_indices: the index table, the entries after it */
+    int32_t entry_size;       /* PyDictKeyEntry (hash, key, value) */
+    int32_t entry_key;
+    int32_t entry_value;
+    int32_t uentry_size;      /* PyDictUnicodeEntry (key, value), 3.11+, else -1 */
+    int32_t uentry_key;
+    int32_t uentry_value;
+    int32_t values_array;     /* the PyObject *[] in a split table's values block */
+    int32_t values_valid;     /* uint8 PyDictValues.valid (3.13+), else -1 */
+    int32_t type_basicsize;   /* PyTypeObject.tp_basicsize */
+    int32_t type_dictoffset;  /* PyTypeObject.tp_dictoffset */
+    int32_t type_flags;       /* PyTypeObject.tp_flags (unsigned long) */
+    int32_t heaptype_cached_keys; /* PyHeapTypeObject.ht_cached_keys */
+    int32_t tpflags_heaptype;       /* Py_TPFLAGS_HEAPTYPE */
+    int32_t tpflags_managed_dict;   /* Py_TPFLAGS_MANAGED_DICT (3.11+), else -1 */
+    int32_t tpflags_inline_values;  /* Py_TPFLAGS_INLINE_VALUES (3.13+), else -1 */
+    int32_t managed_dict_before;    /* bytes before the object: the managed dict (or, 3.12,
+                                       dict-or-values) word, 3.11+, else -1 */
+    int32_t managed_values_before;  /* 3.11: bytes before the object: the values pointer */
+    int32_t long_digits;      /* PyLongObject digits (ob_digit / long_value.ob_digit) */
+    int32_t long_tag;         /* 3.12+: long_value.lv_tag, else -1 (ob_size is the sign) */
+    uint8_t long_shift;       /* PyLong_SHIFT: value bits per digit */
+    uint8_t long_digit_size;  /* sizeof(digit) */
+    uint8_t long_tag_shift;   /* 3.12+: NON_SIZE_BITS, else 0 */
+    uint8_t long_tag_sign_mask;     /* 3.12+: SIGN_MASK, else 0 */
+    uint8_t long_tag_negative;      /* 3.12+: SIGN_NEGATIVE, else 0 */
 
     /* _PyStackChunk (3.11+, else -1) */
     int32_t chunk_previous;

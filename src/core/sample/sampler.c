@@ -21,6 +21,7 @@
 #include "sg_children.h"
 #include "sg_sampler.h"
 #include "sg_symbols.h"
+#include "sg_threadnames.h"
 #include "sg_threadstat.h"
 
 #define EXE_CHECK_NS 100000000LL    /* how often we look for an exec */
@@ -48,6 +49,7 @@ typedef struct target {
     bool not_python;  /* discovery failed for good for this exe: wait for an exec */
     sg_walker *walker;
     sg_symbols *symbols;
+    sg_threadnames *names;
     char exe[4096];
     int64_t last_discover;
     int64_t last_exe_check;
@@ -107,8 +109,10 @@ static void drop_target(target *t)
 {
     sg_symbols_free(t->symbols);
     sg_walker_free(t->walker);
+    sg_threadnames_free(t->names);
     t->symbols = NULL;
     t->walker = NULL;
+    t->names = NULL;
     t->have_target = false;
 }
 
@@ -296,9 +300,10 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
         return -1;
     t->symbols = sg_symbols_new(t->reader, &t->target, s->profile,
                                 t == s->targets[0] ? s->root_skip_file : NULL, err);
-    if (!t->symbols) {
+    t->names = sg_threadnames_new(t->reader, &t->target);
+    if (!t->symbols || !t->names) {
         drop_target(t);
-        return -1;
+        return t->symbols ? sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler") : -1;
     }
     t->have_target = true;
     read_exe(t->pid, t->exe, sizeof t->exe);
@@ -337,7 +342,12 @@ static uint32_t track_for(sg_sampler *s, target *t, int64_t tid)
         return k;
     sg_track *tr = &sg_profile_tracks(s->profile)[k];
     tr->is_main = tid == t->pid;
+    const char *py = tr->is_main ? NULL : sg_threadnames_get(t->names, (uint64_t)tid);
     char name[64];
+    if (py) {
+        tr->name = sg_profile_intern(s->profile, py, strlen(py));
+        return k;
+    }
     if (tr->is_main) {
         snprintf(name, sizeof name, "MainThread");
     } else {
@@ -359,6 +369,22 @@ static bool ignored(const sg_sampler *s, int64_t tid)
         if (s->ignore_tids[i] == tid)
             return true;
     return false;
+}
+
+/* Python names that arrived after a thread's track was made replace its placeholder
+ * (or its name before a rename). The main thread stays "MainThread". */
+static void rename_tracks(sg_sampler *s, target *t)
+{
+    size_t n = sg_profile_ntracks(s->profile);
+    sg_track *tr = sg_profile_tracks(s->profile);
+    for (size_t i = 0; i < n; i++) {
+        const char *py = tr[i].process == t->process && !tr[i].is_main
+                             ? sg_threadnames_get(t->names, tr[i].tid)
+                             : NULL;
+        uint32_t id = py ? sg_profile_intern(s->profile, py, strlen(py)) : SG_NONE;
+        if (id != SG_NONE)
+            tr[i].name = id;
+    }
 }
 
 /* One thread's sample into the model. Returns false if its stack was unusable. */
@@ -442,6 +468,8 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
         process_of(s, t)->samples_failed++;
         return 1;
     }
+    if (sg_threadnames_update(t->names, &s->res, sg_now_ns()))
+        rename_tracks(s, t);
     sg_symbols_validate(t->symbols, s->res.frames, s->res.nframes);
     for (size_t i = 0; i < s->res.nthreads; i++) {
         if (add_thread(s, t, &s->res.threads[i], period_ns))

@@ -7,6 +7,7 @@
 #include "../base/sg_grow.h"
 #include "../base/sg_map.h"
 #include "../walk/sg_linetable.h"
+#include "../walk/sg_pyobj.h"
 #include "sg_symbols.h"
 
 #define CODE_MAX_BYTES 512
@@ -40,6 +41,7 @@ struct sg_symbols {
     const sg_target *t;
     const sg_pyabi *a;
     sg_profile *p;
+    sg_pyobj obj; /* reads the name strings */
     char *root_skip_file;
     sg_map index; /* code address -> entries index + 1 */
     entry *entries;
@@ -76,6 +78,7 @@ sg_symbols *sg_symbols_new(sg_reader *r, const sg_target *t, sg_profile *p,
     s->t = t;
     s->a = &t->abi;
     s->p = p;
+    sg_pyobj_init(&s->obj, r, t, 0);
     sg_map_init(&s->index);
     if (root_skip_file && !(s->root_skip_file = strdup(root_skip_file))) {
         free(s);
@@ -163,69 +166,14 @@ static void key_of(const sg_symbols *s, const unsigned char *hdr, size_t base,
     }
 }
 
-static void put_utf8(char *out, size_t *n, uint32_t c)
-{
-    if (c < 0x80) {
-        out[(*n)++] = (char)c;
-    } else if (c < 0x800) {
-        out[(*n)++] = (char)(0xc0 | (c >> 6));
-        out[(*n)++] = (char)(0x80 | (c & 0x3f));
-    } else if (c < 0x10000) {
-        if (c >= 0xd800 && c < 0xe000)
-            c = 0xfffd; /* a lone surrogate cannot be encoded */
-        out[(*n)++] = (char)(0xe0 | (c >> 12));
-        out[(*n)++] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[(*n)++] = (char)(0x80 | (c & 0x3f));
-    } else {
-        if (c > 0x10ffff)
-            c = 0xfffd;
-        out[(*n)++] = (char)(0xf0 | (c >> 18));
-        out[(*n)++] = (char)(0x80 | ((c >> 12) & 0x3f));
-        out[(*n)++] = (char)(0x80 | ((c >> 6) & 0x3f));
-        out[(*n)++] = (char)(0x80 | (c & 0x3f));
-    }
-}
-
 /* Reads a compact str object and interns it (UTF-8) in the model. SG_NONE on failure. */
 static uint32_t read_str(sg_symbols *s, uint64_t addr)
 {
-    const sg_pyabi *a = s->a;
-    unsigned char hdr[STR_HDR_BYTES];
-    sg_error err;
-    if (!addr || sg_read(s->r, addr, hdr, s->str_len, &err) != 0)
+    char utf8[STR_MAX_CHARS * 4 + 1];
+    size_t n;
+    s->obj.budget = 1 + (STR_MAX_CHARS * 4 + 4095) / 4096; /* the header, then the data */
+    if (sg_pyobj_str(&s->obj, addr, STR_MAX_CHARS, utf8, sizeof utf8, &n) != 0)
         return SG_NONE;
-    if (s->t->code_type_addr && rd_u64(hdr, a->object_type) == 0)
-        return SG_NONE;
-    uint64_t len = rd_u64(hdr, a->unicode_length);
-    uint32_t state = (uint32_t)rd_i32(hdr, a->unicode_state);
-    unsigned kind = (state >> a->unicode_kind_shift) & 7;
-    bool compact = (state >> a->unicode_compact_bit) & 1;
-    bool ascii = (state >> a->unicode_ascii_bit) & 1;
-    if (!compact || len > STR_MAX_CHARS || (kind != 1 && kind != 2 && kind != 4) ||
-        (ascii && kind != 1))
-        return SG_NONE;
-    size_t data_off = (size_t)(ascii ? a->unicode_ascii_size : a->unicode_compact_size);
-    size_t nbytes = (size_t)len * kind;
-    unsigned char raw[STR_MAX_CHARS * 4];
-    if (nbytes && sg_read(s->r, addr + data_off, raw, nbytes, &err) != 0)
-        return SG_NONE;
-    char utf8[STR_MAX_CHARS * 4];
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        uint32_t c;
-        if (kind == 1) {
-            c = raw[i];
-        } else if (kind == 2) {
-            uint16_t v;
-            memcpy(&v, raw + 2 * i, 2);
-            c = v;
-        } else {
-            memcpy(&c, raw + 4 * i, 4);
-        }
-        if (ascii && c >= 0x80)
-            return SG_NONE;
-        put_utf8(utf8, &n, c);
-    }
     return sg_profile_intern(s->p, utf8, n);
 }
 
