@@ -221,9 +221,19 @@ def _end_children():
             pass
 
 
+def _on_sigterm(signum, frame):
+    # a service stopped with SIGTERM still gets its profile: the program unwinds as if
+    # it called sys.exit(143), the status a shell reports for a SIGTERM
+    raise SystemExit(128 + signum)
+
+
 def _run(session, code, module, with_children=False):
     """Runs code as __main__ under the session. Returns (status, exception to report,
     profile)."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)  # the program may install its own
     session.start()
     saved_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module
