@@ -94,7 +94,7 @@ def test_call_counts_equal_cprofiles(tmp_path):
 
 
 def test_recursion_never_inflates_cumulative_time(tmp_path):
-    cp, prof = trace(tmp_path, target("trace_recursion.py"), "4")
+    cp, prof = trace(tmp_path, target("trace_recursion.py"), "4", opts=("--clock", "cpu"))
     assert cp.returncode == 0, cp.stderr
     measured = stdout_json(cp)["work"] * 1e9
     assert prof.calls["descend"] == 4 * 41 and prof.prim["descend"] == 4
