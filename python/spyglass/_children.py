@@ -84,15 +84,17 @@ class _Saver:
             profile.set_attr("command", " ".join(sys.argv))
             name = f"{os.getpid()}-{time.monotonic_ns()}.pb.gz"
             profile.save(os.path.join(self.directory, name))
-        except Exception:  # the directory may be gone if the parent ended first
-            pass
+        except BaseException:  # noqa: B902 - the process is ending: nothing may stop it
+            pass  # (the directory may be gone if the parent ended first)
         self.state = "saved"
 
 
 def _exit_with_save(code):
-    if _saver is not None:
-        _saver.save()
-    _real_exit(code)
+    try:
+        if _saver is not None:
+            _saver.save()
+    finally:
+        _real_exit(code)
 
 
 def _on_sigterm(signum, frame):
@@ -114,7 +116,9 @@ def _install_saver(session, directory):
         os._exit = _exit_with_save
         atexit.register(lambda: _saver is not None and _saver.save())
     try:
-        if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, _on_sigterm):
+        # the default, or spyglass's own (a forked child inherits the command's)
+        handler = signal.getsignal(signal.SIGTERM)
+        if handler == signal.SIG_DFL or getattr(handler, "__module__", "").startswith("spyglass"):
             signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main thread
         pass

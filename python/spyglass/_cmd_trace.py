@@ -221,9 +221,19 @@ def _end_children():
             pass
 
 
+def _on_sigterm(signum, frame):
+    # a service stopped with SIGTERM still gets its profile: the program unwinds as if
+    # it called sys.exit(143), the status a shell reports for a SIGTERM
+    raise SystemExit(128 + signum)
+
+
 def _run(session, code, module, with_children=False):
     """Runs code as __main__ under the session. Returns (status, exception to report,
     profile)."""
+    import signal
+
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)  # the program may install its own
     session.start()
     saved_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module
@@ -247,7 +257,9 @@ def _run(session, code, module, with_children=False):
             if exc_to_report is None:
                 status, exc_to_report = 128 + 2, exc
     finally:
-        profile = session.stop()
+        # (in a forked child that ended through here, the child's own saver may have
+        # stopped it already)
+        profile = session.stop() if session.active else None
         if saved_main is not None and sys.modules.get("__main__") is module:
             sys.modules["__main__"] = saved_main
     return status, exc_to_report, profile
@@ -318,9 +330,11 @@ def main(argv, mode):
     if os.getpid() != pid:
         # A child forked by the program ran to its end here. The report is the
         # parent's to write; with --subprocesses the child's profile joins it.
-        if children is not None:
+        if children is not None and profile is not None:
             children.save_child(profile)
         return status
+    if profile is None:
+        return _fail("the tracer was stopped by the program", status or 1)
     command = " ".join([target] + list(args)) if kind == "script" else \
         " ".join(["-m", target] + list(args))
     profile.set_attr("command", command)

@@ -106,6 +106,8 @@ def _report_parser():
     p = _Parser(prog="spyglass report", description="Render a saved profile.")
     p._sg_cmd = "report"
     p.add_argument("file", metavar="FILE", help="a profile written with -o FILE.pb.gz")
+    p.add_argument("--sort", metavar="KEY", help="traced profiles: order of the call table "
+                   "(as in 'spyglass trace --sort')")
     _add_output_options(p, "default: text")
     return p
 

@@ -402,10 +402,12 @@ uint32_t sg_tsess_cfunc_slow(const void *key, PyObject *callable, PyObject *self
 
 /* ---- session lifetime ---- */
 
+/* Keeps any pending exception (a failed start reports why). */
 static void session_free(sg_tsession *s)
 {
     if (!s)
         return;
+    SG_SAVE_EXC;
     for (size_t i = 0; i < s->nthreads; i++)
         sg_tthread_free(s->threads[i]);
     free(s->threads);
@@ -433,6 +435,7 @@ static void session_free(sg_tsession *s)
     Py_XDECREF(s->threads_limbo);
     sg_profile_free(s->profile);
     free(s);
+    SG_RESTORE_EXC;
 }
 
 static int parse_specs(sg_tsession *s, PyObject *functions)

@@ -94,7 +94,7 @@ def test_call_counts_equal_cprofiles(tmp_path):
 
 
 def test_recursion_never_inflates_cumulative_time(tmp_path):
-    cp, prof = trace(tmp_path, target("trace_recursion.py"), "4")
+    cp, prof = trace(tmp_path, target("trace_recursion.py"), "4", opts=("--clock", "cpu"))
     assert cp.returncode == 0, cp.stderr
     measured = stdout_json(cp)["work"] * 1e9
     assert prof.calls["descend"] == 4 * 41 and prof.prim["descend"] == 4
@@ -155,6 +155,18 @@ def test_every_ending_writes_the_profile(tmp_path, how, status):
         assert "goodbye from the target" in cp.stderr
 
 
+def test_sigterm_still_writes_the_profile(tmp_path):
+    out = tmp_path / "t.pb.gz"
+    proc = subprocess.Popen([sys.executable, "-m", "spyglass", "trace", "-o", str(out),
+                             target("trace_exits.py"), "forever"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert Traced(out).calls["spin"] > 1
+
+
 def test_text_report_is_a_call_table(tmp_path):
     cp = spyglass("trace", "--sort", "tottime", target("trace_calls.py"))
     assert cp.returncode == 0, cp.stderr
@@ -205,7 +217,10 @@ def test_api_sessions_repeat_and_see_every_thread(mode):
     cp = subprocess.run([sys.executable, target("trace_api.py"), mode], capture_output=True,
                         text=True, timeout=120)
     assert cp.returncode == 0, cp.stderr
-    first, second = json.loads(cp.stdout)
+    first, second, midstack = json.loads(cp.stdout)
+    assert midstack["MainThread:tick"] == 3
+    if mode == "trace":
+        assert midstack["MainThread:dive"] == 3
     unit = 1 if mode == "trace" else None
     for i, seen in enumerate((first, second)):
         assert seen["MainThread:tick"] == 100

@@ -1,6 +1,7 @@
 """The in-process API: two tracing sessions in one process, a thread started before
-the first one (and running through both), a thread started between them. Prints what
-each session saw, per thread, as JSON."""
+the first one (and running through both), a thread started between them, then a
+session started and stopped in the middle of a recursion. Prints what each session
+saw, per thread, as JSON."""
 import json
 import sys
 import threading
@@ -30,10 +31,22 @@ def summary(profile):
     out = {}
     for r in d["records"]:
         name = funcs[locs[r["stack"][-1]][0]][0]
-        if name in ("tick", "burst"):
+        if name in ("tick", "burst", "dive"):
             key = f"{tracks[r['track']]['name']}:{name}"
             out[key] = out.get(key, 0) + r["values"][0]
     return out
+
+
+def dive(depth, session, log):
+    """Tracing starts 3 levels down and stops 6 levels down: 3 ticks and 3 calls of
+    dive (levels 4 to 6) happen while it runs."""
+    if depth == 3:
+        session.start()
+    if depth == 6:
+        log.append(summary(session.stop()))
+        return
+    tick()
+    dive(depth + 1, session, log)
 
 
 def main(mode):
@@ -54,6 +67,7 @@ def main(mode):
         results.append(summary(session.stop()))
     stop.set()
     early.join()
+    dive(0, TraceSession(mode), results)
     print(json.dumps(results))
 
 

@@ -1,5 +1,6 @@
 """Ends in the way argv[1] says, from a few frames deep: exit N, raise, interrupt
-(KeyboardInterrupt raised by the code), sigint (a real SIGINT to itself)."""
+(KeyboardInterrupt raised by the code), sigint (a real SIGINT to itself), forever
+(prints "ready" and runs until killed)."""
 import os
 import signal
 import sys
@@ -22,6 +23,10 @@ def finish(how, arg):
         raise ValueError("boom from the target")
     if how == "interrupt":
         raise KeyboardInterrupt
+    if how == "forever":
+        print("ready", flush=True)
+        while True:
+            spin(100)
     if how == "sigint":
         os.kill(os.getpid(), signal.SIGINT)
         while True:
