@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 # What the format round-trip tests load our files with (tests/py/test_formats.py).
 TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
-.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers \
+.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
 	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long
 all: ctest
 
@@ -217,6 +217,23 @@ TORTURE_SECONDS ?= 600
 torture-long: $(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/.installed
 	$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python tools/torture_long.py \
 		$(BUILD)/venv/$(notdir $(subst python,,$(DEMO_PYTHON)))/bin/python $(TORTURE_SECONDS)
+
+# Thread names (names branch): what a refresh of the name cache costs on a live target
+# with 20 named threads (bench/threadnames_bench.c), and the sampler's CPU at 1 kHz with
+# and without names (bench/threadnames_overhead.py; BASE_PYTHON: a virtualenv's python
+# with a spyglass built without thread names). Not part of `make test`.
+BENCH_PY ?= $(lastword $(PYTHONS))
+$(BUILD)/bench/threadnames_bench: bench/threadnames_bench.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz -lm
+
+bench-threadnames: $(BUILD)/bench/threadnames_bench
+	@$(BENCH_PY) bench/workloads/named_threads.py 30 & pid=$$!; sleep 1; \
+	$(BUILD)/bench/threadnames_bench $$pid $(BENCH_ARGS); kill $$pid; wait $$pid 2>/dev/null; \
+	v=$$(basename $(BENCH_PY) | sed 's/^python//'); \
+	if [ -n "$(BASE_PYTHON)" ]; then $(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed && \
+	$(BUILD)/venv/$$v/bin/python bench/threadnames_overhead.py --with $(BUILD)/venv/$$v/bin/python \
+		--without $(BASE_PYTHON); fi
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info

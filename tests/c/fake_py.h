@@ -139,7 +139,7 @@ static uint64_t fi_long(fimg *f, uint64_t v, bool negative)
     int nd = 0;
     for (uint64_t x = v; x; x >>= a->long_shift)
         dig[nd++] = (uint32_t)(x & ((1u << a->long_shift) - 1));
-    uint64_t o = fi_alloc(f, (size_t)a->long_digits + 4 * (size_t)(nd ? nd : 1));
+    uint64_t o = fi_alloc(f, (size_t)a->long_digits + 4 * (size_t)(nd > 2 ? nd : 2));
     fi_u64(f, o, 1);
     fi_u64(f, o + (uint64_t)a->object_type, f->long_type);
     if (a->long_model == SG_LONG_LV_TAG) {

@@ -210,9 +210,9 @@ static void test_dict(unsigned m)
         SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key399", NULL, &v), 0);
         SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "nothing", NULL, &v), 0);
         /* A hint finds it again with a handful of reads instead of a scan. */
-        sg_pyhint hint = {0, 0};
+        sg_pyhint hint = {0};
         SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key33", &hint, &v), 1);
-        SG_CHECK(hint.keys == d.keys && hint.index == 33);
+        SG_CHECK(hint.at[0].keys == d.keys && hint.at[0].index == 33);
         uint64_t before = e.r->nreads;
         v = 0;
         SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key33", &hint, &v), 1);
@@ -220,10 +220,22 @@ static void test_dict(unsigned m)
         SG_CHECK(e.r->nreads - before <= 3);
         /* A hint for another key, or a stale index, still finds the right entry. */
         SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key34", &hint, &v), 1);
-        SG_CHECK(v == vals[34] && hint.index == 34);
-        hint.index = 1000;
-        SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key35", &hint, &v), 1);
-        SG_CHECK(v == vals[35]);
+        SG_CHECK(v == vals[34] && hint.at[1].index == 34);
+        hint.at[0].index = 1000;
+        hint.at[1].index = -5;
+        SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key33", &hint, &v), 1);
+        SG_CHECK(v == vals[33] && hint.at[0].index == 33);
+        SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key34", &hint, &v), 1);
+        SG_CHECK(v == vals[34]);
+        /* A new session checks the key's str again, then goes by pointer. */
+        sg_pyobj_new_session(&e.o);
+        before = e.r->nreads;
+        SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key33", &hint, &v), 1);
+        SG_CHECK(v == vals[33]);
+        SG_CHECK(e.r->nreads - before == (d.values ? 3u : 2u));
+        before = e.r->nreads;
+        SG_CHECK_EQ_INT(sg_pyobj_get(&e.o, &d, "key33", &hint, &v), 1);
+        SG_CHECK(v == vals[33] && e.r->nreads - before == 1);
         /* items: every live entry, in order, bounded by max */
         sg_pyitem items[N];
         SG_CHECK_EQ_INT(sg_pyobj_items(&e.o, &d, items, N), N - 2);
@@ -293,11 +305,11 @@ static void test_getattr(unsigned m)
     char out[64];
     size_t len;
     uint64_t v = 0;
-    sg_pyhint hint = {0, 0};
+    sg_pyhint hint = {0};
     SG_CHECK_EQ_INT(sg_pyobj_getattr(&e.o, with_values, "_name", &hint, &v), 1);
     SG_CHECK(sg_pyobj_str(&e.o, v, 64, out, sizeof out, &len) == 0 &&
              strcmp(out, "worker-1") == 0);
-    SG_CHECK_EQ_INT(hint.index, 1);
+    SG_CHECK_EQ_INT(hint.at[0].index, 1);
     v = 0;
     SG_CHECK_EQ_INT(sg_pyobj_getattr(&e.o, with_values, "_daemonic", &hint, &v), 1);
     SG_CHECK(v == vals[3]);
@@ -358,7 +370,7 @@ static void test_random_damage(unsigned m)
         size_t len;
         uint64_t v, u;
         for (int i = 0; i < 6; i++) {
-            sg_pyhint hint = {0, 0};
+            sg_pyhint hint = {0};
             if (sg_pyobj_getattr(&o, objs[i], "_name", &hint, &v) == 1)
                 (void)sg_pyobj_str(&o, v, 64, out, sizeof out, &len);
             (void)sg_pyobj_ulong(&o, objs[i], &u);

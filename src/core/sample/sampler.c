@@ -300,10 +300,14 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
         return -1;
     t->symbols = sg_symbols_new(t->reader, &t->target, s->profile,
                                 t == s->targets[0] ? s->root_skip_file : NULL, err);
-    t->names = sg_threadnames_new(t->reader, &t->target);
-    if (!t->symbols || !t->names) {
+    if (!t->symbols) {
         drop_target(t);
-        return t->symbols ? sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler") : -1;
+        return -1;
+    }
+    t->names = sg_threadnames_new(t->reader, &t->target);
+    if (!t->names) {
+        drop_target(t);
+        return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     }
     t->have_target = true;
     read_exe(t->pid, t->exe, sizeof t->exe);
@@ -334,6 +338,8 @@ static bool push_loc(sg_sampler *s, size_t n, uint32_t loc)
     return true;
 }
 
+/* The track of thread tid. A new one is named: its Python name (threading) when the
+ * name cache has it, "MainThread" for the main thread, else its OS name or "Thread". */
 static uint32_t track_for(sg_sampler *s, target *t, int64_t tid)
 {
     size_t before = sg_profile_ntracks(s->profile);

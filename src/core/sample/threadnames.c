@@ -259,6 +259,7 @@ bool sg_threadnames_update(sg_threadnames *n, const sg_walk_result *res, int64_t
     n->last = now_ns;
     n->refreshes++;
     n->obj.budget = SG_THREADNAMES_BUDGET;
+    sg_pyobj_new_session(&n->obj);
     int rc = read_all(n);
     n->reads += SG_THREADNAMES_BUDGET - n->obj.budget;
     generation *next = &n->gen[!n->cur];

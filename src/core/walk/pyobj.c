@@ -3,9 +3,11 @@
  * sg_pyabi fields and model enums; every read is charged to the caller's budget. */
 #include <string.h>
 
+#include "../base/sg_map.h"
 #include "sg_pyobj.h"
 
 #define STR_CHUNK 4096   /* raw str bytes decoded per read */
+#define STR_INLINE 64    /* str data read with the header */
 #define DICT_CHUNK 64    /* dict entries read per read */
 #define KEY_MAX 64       /* longest key sg_pyobj_get looks up */
 #define HDR_MAX 128      /* object headers we read whole */
@@ -21,6 +23,15 @@ void sg_pyobj_init(sg_pyobj *o, sg_reader *r, const sg_target *t, uint32_t budge
     o->dict_type = t->dict_type_addr;
     o->module_type = t->module_type_addr;
     o->budget = budget;
+    o->session = 1;
+}
+
+void sg_pyobj_new_session(sg_pyobj *o)
+{
+    if (++o->session == 0)
+        o->session = 1;
+    memset(o->types, 0, sizeof o->types);
+    memset(o->keys, 0, sizeof o->keys);
 }
 
 /* Userspace pointers on x86-64 Linux are below 2^47; objects are 8-aligned. */
@@ -118,30 +129,41 @@ int sg_pyobj_str(sg_pyobj *o, uint64_t addr, size_t max_chars, char *out, size_t
                  size_t *len)
 {
     const sg_pyabi *a = o->a;
-    unsigned char hdr[HDR_MAX];
+    /* The header and, in the same read, the first bytes of the data: most strings
+     * (names) fit. A read running past the end of a mapping falls back to the header. */
+    unsigned char first[HDR_MAX + STR_INLINE];
     str_shape s;
+    size_t hsize = (size_t)a->unicode_compact_size, got = hsize + STR_INLINE;
     if (!cap || !plausible(addr) || a->unicode_compact_size <= 0 ||
-        a->unicode_compact_size > HDR_MAX ||
-        rd(o, addr, hdr, (size_t)a->unicode_compact_size) != 0 || !str_header(o, hdr, &s) ||
-        s.len > max_chars)
+        a->unicode_compact_size > HDR_MAX)
+        return -1;
+    if (rd(o, addr, first, got) != 0) {
+        got = hsize;
+        if (rd(o, addr, first, got) != 0)
+            return -1;
+    }
+    if (!str_header(o, first, &s) || s.len > max_chars)
         return -1;
     size_t n = 0;
     unsigned char raw[STR_CHUNK];
     size_t per = STR_CHUNK / s.kind;
     for (uint64_t done = 0; done < s.len;) {
         size_t k = s.len - done < per ? (size_t)(s.len - done) : per;
-        if (rd(o, addr + s.data_off + done * s.kind, raw, k * s.kind) != 0)
+        const unsigned char *src = raw;
+        if (done == 0 && s.data_off + k * s.kind <= got)
+            src = first + s.data_off;
+        else if (rd(o, addr + s.data_off + done * s.kind, raw, k * s.kind) != 0)
             return -1;
         for (size_t i = 0; i < k; i++) {
             uint32_t c;
             if (s.kind == 1) {
-                c = raw[i];
+                c = src[i];
             } else if (s.kind == 2) {
                 uint16_t v;
-                memcpy(&v, raw + 2 * i, 2);
+                memcpy(&v, src + 2 * i, 2);
                 c = v;
             } else {
-                memcpy(&c, raw + 4 * i, 4);
+                memcpy(&c, src + 4 * i, 4);
             }
             if ((s.ascii && c >= 0x80) || !put_utf8(out, cap, &n, c))
                 return -1;
@@ -158,11 +180,15 @@ int sg_pyobj_str(sg_pyobj *o, uint64_t addr, size_t max_chars, char *out, size_t
 int sg_pyobj_ulong(sg_pyobj *o, uint64_t addr, uint64_t *value)
 {
     const sg_pyabi *a = o->a;
-    unsigned char hdr[HDR_MAX];
+    unsigned char hdr[HDR_MAX + 2 * 4];
     unsigned shift = a->long_shift, dsize = a->long_digit_size;
+    /* The header and two digits (a pthread id is below 2^60) in one read: every int
+     * takes at least that much memory (a header and one digit, rounded up to the
+     * allocator's 16 bytes). */
+    size_t inline_digits = 2;
     if (!plausible(addr) || a->long_digits <= 0 || a->long_digits > HDR_MAX || shift == 0 ||
         shift > 32 || (dsize != 2 && dsize != 4) ||
-        rd(o, addr, hdr, (size_t)a->long_digits) != 0 ||
+        rd(o, addr, hdr, (size_t)a->long_digits + inline_digits * dsize) != 0 ||
         !type_ok(hdr, a->object_type, o->long_type))
         return -1;
     int64_t ndigits;
@@ -182,8 +208,9 @@ int sg_pyobj_ulong(sg_pyobj *o, uint64_t addr, uint64_t *value)
     if (ndigits > most)
         return -1;
     unsigned char dig[64 * 4];
-    if (ndigits > 0 &&
-        rd(o, addr + (uint64_t)a->long_digits, dig, (size_t)ndigits * dsize) != 0)
+    if (ndigits <= (int64_t)inline_digits)
+        memcpy(dig, hdr + a->long_digits, inline_digits * dsize);
+    else if (rd(o, addr + (uint64_t)a->long_digits, dig, (size_t)ndigits * dsize) != 0)
         return -1;
     uint64_t v = 0;
     for (int64_t i = ndigits; i-- > 0;) {
@@ -209,8 +236,19 @@ int sg_pyobj_keys(sg_pyobj *o, uint64_t keys, uint64_t values, sg_pydict *d)
 {
     const sg_pyabi *a = o->a;
     unsigned char hdr[HDR_MAX];
-    if (!plausible(keys) || (values && !plausible(values)) || a->keys_indices <= 0 ||
-        a->keys_indices > HDR_MAX || rd(o, keys, hdr, (size_t)a->keys_indices) != 0)
+    if (!plausible(keys) || (values && !plausible(values)))
+        return -1;
+    /* Split tables (values) have shared keys, the same for every instance of a class:
+     * read once per session. */
+    for (unsigned i = 0; values && i < SG_PYOBJ_CACHED; i++) {
+        if (o->keys[i].keys == keys) {
+            *d = o->keys[i];
+            d->values = values;
+            return 0;
+        }
+    }
+    if (a->keys_indices <= 0 || a->keys_indices > HDR_MAX ||
+        rd(o, keys, hdr, (size_t)a->keys_indices) != 0)
         return -1;
     uint64_t size, index_bytes;
     bool general = true;
@@ -240,6 +278,10 @@ int sg_pyobj_keys(sg_pyobj *o, uint64_t keys, uint64_t values, sg_pydict *d)
     d->value_off = (uint32_t)(general ? a->entry_value : a->uentry_value);
     if (a->entry_size <= 0 || (!general && a->uentry_size <= 0) || d->entry_size > 32)
         return -1;
+    if (values) {
+        o->keys[o->next_keys] = *d;
+        o->next_keys = (o->next_keys + 1) % SG_PYOBJ_CACHED;
+    }
     return 0;
 }
 
@@ -298,28 +340,58 @@ static bool key_matches(const sg_pyobj *o, const unsigned char *hdr, const char 
            memcmp(hdr + s.data_off, key, n) == 0;
 }
 
-static void remember(sg_pyhint *hint, const sg_pydict *d, int64_t index)
+static void remember(sg_pyobj *o, struct sg_pyhint_slot *h, const sg_pydict *d,
+                     int64_t index, uint64_t key)
 {
-    if (hint) {
-        hint->keys = d->keys;
-        hint->index = index;
+    if (h) {
+        h->keys = d->keys;
+        h->index = index;
+        h->key = key;
+        h->session = o->session;
     }
 }
 
-/* The key at entry `index` only: 1 it is the key, 0 it is not, -1 unreadable. */
-static int try_hint(sg_pyobj *o, const sg_pydict *d, int64_t index, const char *key, size_t n,
-                    uint64_t *value)
+/* The key at the hinted entry only: 1 it is the key, 0 it is not, -1 unreadable. */
+static int try_hint(sg_pyobj *o, const sg_pydict *d, struct sg_pyhint_slot *h, const char *key,
+                    size_t n, uint64_t *value)
 {
+    int64_t index = h->index;
+    bool checked = h->session == o->session && h->key != 0;
+    if (checked && d->values)
+        return rd(o, d->values + (uint64_t)index * 8, value, 8) == 0 ? 1 : -1;
     uint64_t k, v;
     unsigned char hdr[HDR_MAX + KEY_MAX];
     if (read_chunk(o, d, index, 1, &k, &v) != 0)
         return -1;
-    if (!plausible(k) || rd(o, k, hdr, (size_t)o->a->unicode_ascii_size + n) != 0)
+    if (checked) {
+        if (k != h->key)
+            return 0;
+    } else if (!plausible(k) || rd(o, k, hdr, (size_t)o->a->unicode_ascii_size + n) != 0) {
         return -1;
-    if (!key_matches(o, hdr, key, n))
+    } else if (!key_matches(o, hdr, key, n)) {
         return 0;
+    }
+    remember(o, h, d, index, k);
     *value = v;
     return 1;
+}
+
+/* The hint slot for (key, d's keys object): the one that has it, else the next to
+ * reuse. */
+static struct sg_pyhint_slot *hint_slot(sg_pyhint *hint, const sg_pydict *d, const char *key,
+                                        size_t n)
+{
+    if (!hint)
+        return NULL;
+    uint64_t name = sg_hash_bytes(key, n);
+    for (unsigned i = 0; i < SG_PYHINT_SLOTS; i++)
+        if (hint->at[i].keys == d->keys && hint->at[i].name == name)
+            return &hint->at[i];
+    struct sg_pyhint_slot *h = &hint->at[hint->next % SG_PYHINT_SLOTS];
+    hint->next = (hint->next + 1) % SG_PYHINT_SLOTS;
+    memset(h, 0, sizeof *h);
+    h->name = name;
+    return h;
 }
 
 int sg_pyobj_get(sg_pyobj *o, const sg_pydict *d, const char *key, sg_pyhint *hint,
@@ -330,8 +402,9 @@ int sg_pyobj_get(sg_pyobj *o, const sg_pydict *d, const char *key, sg_pyhint *hi
     if (n > KEY_MAX || a->unicode_ascii_size <= 0 || a->unicode_ascii_size > HDR_MAX)
         return -1;
     size_t want = (size_t)a->unicode_ascii_size + n;
-    if (hint && hint->keys == d->keys && hint->index >= 0 && hint->index < d->nentries) {
-        int r = try_hint(o, d, hint->index, key, n, value);
+    struct sg_pyhint_slot *h = hint_slot(hint, d, key, n);
+    if (h && h->keys == d->keys && h->index >= 0 && h->index < d->nentries) {
+        int r = try_hint(o, d, h, key, n, value);
         if (r > 0)
             return *value ? 1 : 0;
     }
@@ -361,7 +434,7 @@ int sg_pyobj_get(sg_pyobj *o, const sg_pydict *d, const char *key, sg_pyhint *hi
                 if (!key_matches(o, hdrs[j], key, n))
                     continue;
                 size_t i = (size_t)(at[j] - start);
-                remember(hint, d, at[j]);
+                remember(o, h, d, at[j], iov[j].addr);
                 *value = values[i];
                 return values[i] ? 1 : 0; /* keys are unique: no value, no attribute */
             }
@@ -385,14 +458,16 @@ int sg_pyobj_module_dict(sg_pyobj *o, uint64_t module, uint64_t *dict)
     return plausible(*dict) ? 0 : -1;
 }
 
-typedef struct {
-    int64_t basicsize, dictoffset;
-    uint64_t flags, cached_keys;
-} type_facts;
-
-static int read_type(sg_pyobj *o, uint64_t type, bool want_keys, type_facts *f)
+/* A class's layout facts, read once per session. */
+static int read_type(sg_pyobj *o, uint64_t type, bool want_keys, sg_pytype *f)
 {
     const sg_pyabi *a = o->a;
+    for (unsigned i = 0; i < SG_PYOBJ_CACHED; i++) {
+        if (o->types[i].addr == type && type) {
+            *f = o->types[i];
+            return 0;
+        }
+    }
     int32_t offs[4] = {a->type_basicsize, a->type_dictoffset, a->type_flags,
                        want_keys ? a->heaptype_cached_keys : a->type_flags};
     int32_t lo = offs[0], hi = offs[0];
@@ -413,13 +488,16 @@ static int read_type(sg_pyobj *o, uint64_t type, bool want_keys, type_facts *f)
     f->cached_keys = want_keys ? u64_at(buf, a->heaptype_cached_keys - lo) : 0;
     if (f->basicsize < 16 || f->basicsize > (1 << 20))
         return -1;
+    f->addr = type;
+    o->types[o->next_type] = *f;
+    o->next_type = (o->next_type + 1) % SG_PYOBJ_CACHED;
     return 0;
 }
 
 static bool has_flag(uint64_t flags, int32_t flag) { return flag > 0 && (flags & (uint64_t)flag); }
 
 /* Attributes kept as values with the type's shared keys (no dict object). */
-static int lookup_values(sg_pyobj *o, const type_facts *f, uint64_t values, const char *name,
+static int lookup_values(sg_pyobj *o, const sg_pytype *f, uint64_t values, const char *name,
                          sg_pyhint *hint, uint64_t *value)
 {
     sg_pydict d;
@@ -452,7 +530,7 @@ int sg_pyobj_getattr(sg_pyobj *o, uint64_t obj, const char *name, sg_pyhint *hin
         rd(o, obj - (uint64_t)before, buf, (size_t)(before + a->object_type + 8)) != 0)
         return -1;
     const unsigned char *hdr = buf + before;
-    type_facts f;
+    sg_pytype f;
     bool managed = a->idict_model != SG_IDICT_OFFSET;
     if (read_type(o, u64_at(hdr, a->object_type), managed, &f) != 0)
         return -1;

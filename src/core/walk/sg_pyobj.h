@@ -19,29 +19,7 @@
 #include "../mem/sg_reader.h"
 
 #define SG_PYDICT_MAX_ENTRIES 65536 /* larger dicts are not read */
-
-typedef struct sg_pyobj {
-    sg_reader *r;
-    const sg_pyabi *a;
-    /* The target's type objects; 0 when unknown (then only plausibility is checked). */
-    uint64_t str_type, long_type, dict_type, module_type;
-    /* Memory regions the caller still allows (a read costs 1, a batched read 1 per
-     * region); at 0 every function fails. The caller refills it. */
-    uint32_t budget;
-} sg_pyobj;
-
-/* Reads through r with t's layout and type objects (t must outlive o). */
-void sg_pyobj_init(sg_pyobj *o, sg_reader *r, const sg_target *t, uint32_t budget);
-
-/* The str at addr as UTF-8 (NUL-terminated) in out, its byte length in *len. Fails (-1)
- * for anything but a compact str of at most max_chars code points, or when out (cap
- * bytes) could not hold it: 4 * max_chars + 1 bytes always do. A lone surrogate
- * becomes U+FFFD. */
-int sg_pyobj_str(sg_pyobj *o, uint64_t addr, size_t max_chars, char *out, size_t cap,
-                 size_t *len);
-
-/* The int at addr when it is in [0, 2^64): thread idents are unsigned longs. */
-int sg_pyobj_ulong(sg_pyobj *o, uint64_t addr, uint64_t *value);
+#define SG_PYOBJ_CACHED 4            /* types and keys objects remembered per session */
 
 /* A dict's storage: entries (key, value pairs), and for a split table the values
  * array the entries' values are in instead. */
@@ -52,6 +30,46 @@ typedef struct sg_pydict {
     int64_t nentries;  /* entries in use (some may be empty: deleted keys) */
     uint32_t entry_size, key_off, value_off;
 } sg_pydict;
+
+/* What an instance's attributes depend on in its class. */
+typedef struct sg_pytype {
+    uint64_t addr;
+    int64_t basicsize, dictoffset;
+    uint64_t flags, cached_keys;
+} sg_pytype;
+
+typedef struct sg_pyobj {
+    sg_reader *r;
+    const sg_pyabi *a;
+    /* The target's type objects; 0 when unknown (then only plausibility is checked). */
+    uint64_t str_type, long_type, dict_type, module_type;
+    /* Memory regions the caller still allows (a read costs 1, a batched read 1 per
+     * region); at 0 every function fails. The caller refills it. */
+    uint32_t budget;
+    /* A session is one consistent look at the target (a refresh of the thread names):
+     * within it, classes and the shared keys of their instances are read once. */
+    uint32_t session;
+    sg_pytype types[SG_PYOBJ_CACHED];
+    sg_pydict keys[SG_PYOBJ_CACHED];
+    unsigned next_type, next_keys;
+} sg_pyobj;
+
+/* Reads through r with t's layout and type objects (t must outlive o). */
+void sg_pyobj_init(sg_pyobj *o, sg_reader *r, const sg_target *t, uint32_t budget);
+
+/* Starts a new session: what was remembered of types, keys objects and hints is
+ * read again (the target may have changed since). */
+void sg_pyobj_new_session(sg_pyobj *o);
+
+/* The str at addr as UTF-8 (NUL-terminated) in out, its byte length in *len. Fails (-1)
+ * for anything but a compact str of at most max_chars code points, or when out (cap
+ * bytes) could not hold it: 4 * max_chars + 1 bytes always do. A lone surrogate
+ * becomes U+FFFD. */
+int sg_pyobj_str(sg_pyobj *o, uint64_t addr, size_t max_chars, char *out, size_t cap,
+                 size_t *len);
+
+/* The int at addr when it is in [0, 2^64): thread idents are unsigned longs. */
+int sg_pyobj_ulong(sg_pyobj *o, uint64_t addr, uint64_t *value);
 
 /* From a dict object (its type must be dict when the type is known). */
 int sg_pyobj_dict(sg_pyobj *o, uint64_t dict, sg_pydict *d);
@@ -67,11 +85,21 @@ typedef struct sg_pyitem {
  * many, or -1 when the entries could not be read. */
 long sg_pyobj_items(sg_pyobj *o, const sg_pydict *d, sg_pyitem *items, size_t max);
 
-/* Where a key was last found: in which keys object, at which entry. Zero it before
- * first use. */
+/* Where keys were last found, for the last few (key, keys object) pairs looked up
+ * (one key in the classes of a program's threads, say): at which entry, and (within
+ * the session it was checked in) which str object the key is, so that in a split
+ * table (shared keys, append-only while they live) only the value is read. Zero it
+ * before first use. */
+#define SG_PYHINT_SLOTS 4
 typedef struct sg_pyhint {
-    uint64_t keys;
-    int64_t index;
+    struct sg_pyhint_slot {
+        uint64_t name; /* hash of the key looked up */
+        uint64_t keys;
+        int64_t index;
+        uint64_t key;     /* the key's str object, checked in session `session` */
+        uint32_t session;
+    } at[SG_PYHINT_SLOTS];
+    unsigned next; /* the slot a keys object not seen yet replaces */
 } sg_pyhint;
 
 /* Looks up the str key (ASCII, NUL-terminated) in d. Returns 1 and *value when found,
