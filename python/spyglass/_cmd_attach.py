@@ -6,9 +6,8 @@ import json
 import os
 import signal
 import sys
-import threading
 
-from . import _core, _output
+from . import _core, _output, _run
 from .cli import (DEFAULT_RATE, _add_output_options, _add_subprocess_option, _check_format,
                   _fail, _Parser, _warn)
 
@@ -57,19 +56,6 @@ def _attach_parser():
     return p
 
 
-class _Runner(threading.Thread):
-    def __init__(self, sampler):
-        super().__init__(name="spyglass-sampler", daemon=True)
-        self.sampler = sampler
-        self.error = None
-
-    def run(self):
-        try:
-            self.sampler.run()
-        except _core.Error as exc:
-            self.error = exc
-
-
 def _open_sampler(pid, **kw):
     """A prepared Sampler, or raises _core.Error with a message for the user."""
     sampler = _core.Sampler(pid, **kw)
@@ -97,7 +83,7 @@ def cmd_attach(argv):
     except _core.Error as exc:
         return _fail(f"cannot attach to process {pid}: {exc.args[1]}")
 
-    runner = _Runner(sampler)
+    runner = _run._SamplerThread(sampler)
     runner.start()
     if sys.stderr.isatty():
         _warn(f"sampling process {pid} (Python {sampler.python_version}) at "

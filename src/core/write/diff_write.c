@@ -169,44 +169,13 @@ void sg_dw_markup(sg_buf *b, const char *s, size_t len)
 
 void sg_dw_markup_cstr(sg_buf *b, const char *s) { sg_dw_markup(b, s, strlen(s)); }
 
-/* Length of the valid UTF-8 sequence at s (0: invalid), as RFC 3629 defines it. */
-static size_t utf8_len(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 void sg_dw_json_str(sg_buf *b, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
     sg_buf_putc(b, '"');
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        size_t n = utf8_len(u + i, len - i, &cp);
+        size_t n = sg_wc_utf8_decode(u + i, len - i, &cp);
         if (n == 0) {
             sg_buf_puts(b, "\\ufffd");
             i++;

@@ -15,38 +15,6 @@
 
 #include "sg_write_common.h"
 
-/* Decodes one code point of valid UTF-8 at s; 0 when the bytes are not valid UTF-8
- * (overlong, surrogate, out of range, truncated). */
-static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xe0) == 0xc0) {
-        len = 2, v = c & 0x1f, min = 0x80;
-    } else if ((c & 0xf0) == 0xe0) {
-        len = 3, v = c & 0x0f, min = 0x800;
-    } else if ((c & 0xf8) == 0xf0) {
-        len = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return len;
-}
-
 /* Shown as an escape in a name: what a terminal would act on (C0, DEL, C1, line and
  * paragraph separators, bidirectional controls) and the non-characters XML forbids. */
 static bool name_hides(uint32_t cp)
@@ -93,7 +61,7 @@ size_t sg_wc_markup(sg_buf *b, const char *s, size_t len, size_t max_cps)
     size_t i = 0, cps = 0;
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_next(u + i, len - i, &cp);
+        size_t n = sg_wc_utf8_decode(u + i, len - i, &cp);
         int k = 0;
         if (n == 0 || name_hides(cp))
             k = visible(tmp, sizeof tmp, n == 0 ? u[i] : cp);
@@ -117,7 +85,7 @@ size_t sg_wc_markup_cps(const char *s, size_t len)
     size_t i = 0, cps = 0;
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_next(u + i, len - i, &cp);
+        size_t n = sg_wc_utf8_decode(u + i, len - i, &cp);
         cps += (n == 0 || name_hides(cp)) ? (size_t)visible(tmp, sizeof tmp, n ? cp : u[i]) : 1;
         i += n ? n : 1;
     }
@@ -132,7 +100,7 @@ void sg_wc_json_str(sg_buf *b, const char *s, size_t len, bool name)
     size_t i = 0;
     while (i < len) {
         uint32_t cp;
-        size_t n = utf8_next(u + i, len - i, &cp);
+        size_t n = sg_wc_utf8_decode(u + i, len - i, &cp);
         if (n == 0) {
             /* names: the same visible escape as elsewhere; source text: U+FFFD */
             if (name) {
