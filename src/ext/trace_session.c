@@ -28,7 +28,6 @@ Py_ssize_t sg_tcode_index = -1;
 sg_tcode_slot sg_tcode_cache[SG_TCODE_CACHE];
 sg_tcfunc_slot sg_tcfunc_cache[SG_TCFUNC_CACHE];
 
-
 static uint64_t last_gen;
 static double tick_rate; /* ticks per ns, measured once per process */
 

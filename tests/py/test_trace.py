@@ -118,15 +118,19 @@ def test_three_threads_and_the_merged_view(tmp_path):
     assert by_name["MainThread"]["is_main"] and not by_name["w1000"]["is_main"]
 
 
+@pytest.mark.skipif(bool(os.environ.get("SPYGLASS_SANITIZED")),
+                    reason="sanitizers change the tracer's cost per event from one run to the next")
 def test_function_bias_is_compensated(tmp_path):
     """Time split between a call-heavy function and the same work inline: the traced
     shares match the split the program measures without tracing (CPU time, so that a
     busy machine does not blur it), within 5 points. Best of three attempts."""
-    script, args = target("trace_bias.py"), ("4", "60000", "60000")
+    script, args = target("trace_bias.py"), ("5", "60000", "60000")
     errors = []
     for _ in range(3):
-        true = json.loads(subprocess.run([sys.executable, script, *args], check=True,
-                                         capture_output=True, text=True).stdout)
+        true = Counter()
+        for _ in range(2):  # the true split itself wanders by a point or two
+            true.update(json.loads(subprocess.run([sys.executable, script, *args], check=True,
+                                                  capture_output=True, text=True).stdout))
         cp, prof = trace(tmp_path, script, *args, opts=("--clock", "cpu"))
         assert cp.returncode == 0, cp.stderr
         true_share = true["call_heavy"] / (true["call_heavy"] + true["inlined"])
