@@ -228,7 +228,7 @@ $(BUILD)/bench/threadnames_bench: bench/threadnames_bench.c $(CORE_SRC) $(CORE_H
 	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz -lm
 
 bench-threadnames: $(BUILD)/bench/threadnames_bench
-	@$(BENCH_PY) bench/workloads/named_threads.py 30 & pid=$$!; sleep 1; \
+	@$(BENCH_PY) bench/workloads/named_threads.py 30 & pid=$$!; sleep 3; \
 	$(BUILD)/bench/threadnames_bench $$pid $(BENCH_ARGS); kill $$pid; wait $$pid 2>/dev/null; \
 	v=$$(basename $(BENCH_PY) | sed 's/^python//'); \
 	if [ -n "$(BASE_PYTHON)" ]; then $(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed && \

@@ -33,7 +33,10 @@ def test_collapsed_per_thread_uses_python_names(tmp_path):
     assert {"thread MainThread", "thread worker-α", "thread emoji 🧵"} <= roots, roots
 
 
-def test_dump_names_non_ascii_threads():
+def test_dump_names_threads_whatever_their_attributes_look_like():
+    """A thread whose __dict__ was asked for (a dict object instead of values kept with
+    the class's shared keys) and one with many attributes, one deleted (a combined
+    table): the name is found either way, and non-ASCII names come out whole."""
     proc = subprocess.Popen([sys.executable, "-c", DUMP_TARGET], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     try:
@@ -41,7 +44,7 @@ def test_dump_names_non_ascii_threads():
         cp = spyglass("dump", "--json", str(proc.pid))
         assert cp.returncode == 0, cp.stderr
         names = sorted(t["name"] for t in json.loads(cp.stdout)["threads"])
-        assert names == ["MainThread", "Ünïcödé 名前", "🧵 thread"], names
+        assert names == ["MainThread", "plain", "Ünïcödé 名前", "🧵 thread"], names
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
@@ -49,13 +52,19 @@ def test_dump_names_non_ascii_threads():
 
 DUMP_TARGET = r"""
 import sys, threading
-ready = threading.Barrier(3)
+ready = threading.Barrier(4)
 done = threading.Event()
 def park():
     ready.wait()
     done.wait()
-for name in ("Ünïcödé 名前", "🧵 thread"):
-    threading.Thread(target=park, name=name, daemon=True).start()
+threads = [threading.Thread(target=park, name=n, daemon=True)
+           for n in ("Ünïcödé 名前", "🧵 thread", "plain")]
+vars(threads[0])
+for i in range(40):
+    setattr(threads[1], "extra%d" % i, i)
+del threads[1].extra0
+for t in threads:
+    t.start()
 ready.wait()
 print("ready", flush=True)
 sys.stdin.read()
