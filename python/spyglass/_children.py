@@ -12,7 +12,14 @@ How a child gets traced:
 Every traced child writes its profile into the parent's private temporary directory
 (made with mkdtemp, mode 0700) when it ends: at normal exit, at os._exit (how forked
 multiprocessing children end) and on SIGTERM (how a Pool stops its workers). The
-parent merges what it finds there when the program is over."""
+parent merges what it finds there when the program is over.
+
+SIGTERM needs care: a Python-level handler runs in the main thread between
+instructions, and a worker blocked in a multiprocessing lock can miss it (the signal
+lands between the lock's non-blocking try and its blocking wait, the process then
+sleeps forever and the Pool waits for it). So a small thread of the child's also
+waits on the signal wake-up file descriptor: it saves the profile and ends the
+process by SIGTERM's default action, whatever the main thread is doing."""
 
 import atexit
 import json
@@ -21,6 +28,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 
 from . import _core, _trace
@@ -73,10 +81,13 @@ class _Saver:
         self.directory = directory
         self.pid = os.getpid()
         self.state = "tracing"  # then "saving", then "saved"
+        self.once = threading.Lock()  # taken once, never released, never waited for
 
     def save(self, profile=None):
-        if self.state != "tracing" or os.getpid() != self.pid:
-            return
+        """Saves once; True when this call did. Never blocks: it may run in a signal
+        handler that interrupted a save, or in the watcher thread while another saves."""
+        if os.getpid() != self.pid or not self.once.acquire(blocking=False):
+            return False
         self.state = "saving"
         try:
             if profile is None:
@@ -87,6 +98,7 @@ class _Saver:
         except BaseException:  # noqa: B902 - the process is ending: nothing may stop it
             pass  # (the directory may be gone if the parent ended first)
         self.state = "saved"
+        return True
 
 
 def _exit_with_save(code):
@@ -98,14 +110,50 @@ def _exit_with_save(code):
 
 
 def _on_sigterm(signum, frame):
-    if _saver is not None:
-        if _saver.state == "saving":
-            # A Pool terminates workers that are already ending: the save under way
-            # finishes, then the process exits the way it was going to.
-            return
-        _saver.save()
+    if _saver is not None and not _saver.save():
+        # Saving already (the process was ending, or the watcher thread has it): the
+        # save under way finishes, then the process ends the way it was going to.
+        return
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _watch_signals(fd):
+    """The SIGTERM watcher (see the module's docstring)."""
+    session = _trace.active_session()
+    if session is not None:
+        session.pause()  # its waiting is not the program's
+    while True:
+        try:
+            data = os.read(fd, 64)
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        if not data:
+            return
+        if signal.SIGTERM in data and signal.getsignal(signal.SIGTERM) is _on_sigterm:
+            # Another thread saving means the process is already on its way out (its
+            # os._exit, or the main thread's own handler, which then ends it).
+            if _saver is None or _saver.save():
+                _core.trace_die(signal.SIGTERM)
+
+
+def _start_watcher():
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    try:
+        previous = signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+    except (ValueError, OSError):  # not the main thread
+        previous = None
+    if previous != -1:  # the program uses the wake-up fd (asyncio does): leave it
+        if previous is not None:
+            signal.set_wakeup_fd(previous)
+        os.close(r)
+        os.close(w)
+        return
+    threading.Thread(target=_watch_signals, args=(r,), name="spyglass-signals",
+                     daemon=True).start()
 
 
 def _install_saver(session, directory):
@@ -120,6 +168,7 @@ def _install_saver(session, directory):
         handler = signal.getsignal(signal.SIGTERM)
         if handler == signal.SIG_DFL or getattr(handler, "__module__", "").startswith("spyglass"):
             signal.signal(signal.SIGTERM, _on_sigterm)
+            _start_watcher()
     except (ValueError, OSError):  # not the main thread
         pass
 
@@ -128,16 +177,43 @@ def current_saver():
     return _saver
 
 
+# SIGTERM is blocked in the forking thread from just before fork until the child has
+# its own handler: a Pool that terminates a worker it has only just forked sends
+# SIGTERM while the child still runs the at-fork hooks, where CPython ignores the
+# exception the inherited handler raises, and the worker would wait forever.
+_TERM = {signal.SIGTERM}
+
+
+def _tracing_children():
+    return _fork_dir is not None or _saver is not None
+
+
+def _before_fork():
+    if _tracing_children():
+        signal.pthread_sigmask(signal.SIG_BLOCK, _TERM)
+
+
+def _after_fork_in_parent():
+    if _tracing_children():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
+
+
 def _after_fork_in_child():
     """Registered at import, after the tracer's own hook (which restarted the record)."""
-    directory = _fork_dir or (_saver.directory if _saver is not None else None)
-    session = _trace.active_session()
-    if directory and session is not None:
-        _install_saver(session, directory)
+    if not _tracing_children():
+        return
+    try:
+        directory = _fork_dir or _saver.directory
+        session = _trace.active_session()
+        if session is not None:
+            _install_saver(session, directory)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 def child_main():

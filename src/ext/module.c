@@ -141,6 +141,8 @@ static PyMethodDef core_methods[] = {
     {"trace_ticks", sg_ext_trace_ticks, METH_NOARGS, "trace_ticks() -> the tracer's clock."},
     {"trace_tick_rate", sg_ext_trace_tick_rate, METH_NOARGS,
      "trace_tick_rate() -> ticks of trace_ticks() per nanosecond."},
+    {"trace_die", sg_ext_trace_die, METH_O,
+     "trace_die(signum): end the process by signum's default action, from any thread."},
     {NULL, NULL, 0, NULL},
 };
 

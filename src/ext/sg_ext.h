@@ -41,5 +41,6 @@ extern PyType_Spec sg_ext_tracer_spec;
 /* trace_session.c: the tracer's tick clock, for calibration from Python. */
 PyObject *sg_ext_trace_ticks(PyObject *m, PyObject *unused);
 PyObject *sg_ext_trace_tick_rate(PyObject *m, PyObject *unused);
+PyObject *sg_ext_trace_die(PyObject *m, PyObject *arg);
 
 #endif

@@ -10,6 +10,8 @@
  * traced; then forced code (decorated with @spyglass.lines, calibration loops), named
  * functions (--function module:qualname), and path rules (standard library and
  * site-packages, --include/--exclude globs). */
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -971,6 +973,27 @@ PyObject *sg_ext_trace_ticks(PyObject *m, PyObject *unused)
 {
     sg_tclock_init(false);
     return PyLong_FromUnsignedLongLong(sg_tclock_now());
+}
+
+/* trace_die(signum): ends the process by signum with its default action, from any
+ * thread (Python's signal.signal only works in the main thread). */
+PyObject *sg_ext_trace_die(PyObject *m, PyObject *arg)
+{
+    int sig = (int)PyLong_AsLong(arg);
+    if (sig <= 0 || sig >= NSIG) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "not a signal number");
+        return NULL;
+    }
+    fflush(NULL);
+    signal(sig, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    kill(getpid(), sig);
+    Py_RETURN_NONE;
 }
 
 PyObject *sg_ext_trace_tick_rate(PyObject *m, PyObject *unused)
