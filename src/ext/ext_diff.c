@@ -83,30 +83,6 @@ PyObject *sg_ext_diff(PyObject *m, PyObject *args, PyObject *kw)
     return res;
 }
 
-/* Converts a sequence of str into a C array kept alive by *keep (PyMem_Free the array). */
-static const char **globs_arg(PyObject *seq, size_t *n, PyObject **keep)
-{
-    *n = 0;
-    *keep = PySequence_Fast(seq, "functions must be a sequence of str");
-    if (!*keep)
-        return NULL;
-    Py_ssize_t len = PySequence_Fast_GET_SIZE(*keep);
-    const char **arr = PyMem_Calloc((size_t)len + 1, sizeof *arr);
-    if (!arr) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < len; i++) {
-        arr[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(*keep, i));
-        if (!arr[i]) {
-            PyMem_Free(arr);
-            return NULL;
-        }
-    }
-    *n = (size_t)len;
-    return arr;
-}
-
 PyObject *sg_ext_check(PyObject *m, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"base",  "new",       "max_regression", "functions",  "metric",
@@ -131,7 +107,7 @@ PyObject *sg_ext_check(PyObject *m, PyObject *args, PyObject *kw)
                         .time = time, .min_share = min_share};
     PyObject *keep = NULL, *res = NULL;
     const char **globs = NULL;
-    if (funcs && funcs != Py_None && !(globs = globs_arg(funcs, &co.nglobs, &keep)))
+    if (funcs && funcs != Py_None && !(globs = sg_ext_str_array(funcs, &co.nglobs, &keep)))
         goto done;
     co.globs = globs;
     sg_diff_write_opts wo;

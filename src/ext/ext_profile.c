@@ -106,9 +106,9 @@ static PyObject *profile_render(PyObject *self, PyObject *args, PyObject *kw)
     return res;
 }
 
-/* Converts a sequence of str to a NULL-terminated C array kept alive by *keep. */
-static const char **str_array(PyObject *seq, size_t *n, PyObject **keep)
+const char **sg_ext_str_array(PyObject *seq, size_t *n, PyObject **keep)
 {
+    *n = 0;
     *keep = PySequence_Fast(seq, "expected a sequence of str");
     if (!*keep)
         return NULL;
@@ -142,9 +142,9 @@ static PyObject *profile_filter(PyObject *self, PyObject *args, PyObject *kw)
     f.exclude_syspath = syspath;
     PyObject *keep_inc = NULL, *keep_exc = NULL, *res = NULL;
     const char **inc_arr = NULL, **exc_arr = NULL;
-    if (inc && inc != Py_None && !(inc_arr = str_array(inc, &f.n_include, &keep_inc)))
+    if (inc && inc != Py_None && !(inc_arr = sg_ext_str_array(inc, &f.n_include, &keep_inc)))
         goto done;
-    if (exc && exc != Py_None && !(exc_arr = str_array(exc, &f.n_exclude, &keep_exc)))
+    if (exc && exc != Py_None && !(exc_arr = sg_ext_str_array(exc, &f.n_exclude, &keep_exc)))
         goto done;
     f.include = inc_arr;
     f.exclude = exc_arr;

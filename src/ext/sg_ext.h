@@ -43,4 +43,8 @@ PyObject *sg_ext_trace_ticks(PyObject *m, PyObject *unused);
 PyObject *sg_ext_trace_tick_rate(PyObject *m, PyObject *unused);
 PyObject *sg_ext_trace_die(PyObject *m, PyObject *arg);
 
+/* A sequence of str as a NULL-terminated C array (PyMem_Free it) whose strings stay
+ * alive as long as *keep (Py_XDECREF it); NULL with an exception set on error. */
+const char **sg_ext_str_array(PyObject *seq, size_t *n, PyObject **keep);
+
 #endif

@@ -67,29 +67,6 @@ static void procmem_free(sg_reader *r)
 
 static const sg_reader_ops procmem_ops = {procmem_read, procmem_readv, procmem_free};
 
-/* The first readable mapping, for the probe read. */
-static int probe_address(int pid, uint64_t *addr)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/maps", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return -1;
-    char line[512];
-    int rc = -1;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[8];
-        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && perms[0] == 'r') {
-            *addr = lo;
-            rc = 0;
-            break;
-        }
-    }
-    fclose(f);
-    return rc;
-}
-
 sg_reader *sg_reader_procmem_open(int pid, sg_error *err)
 {
     if (pid <= 0) {
@@ -119,7 +96,7 @@ sg_reader *sg_reader_procmem_open(int pid, sg_error *err)
     uint64_t addr;
     unsigned char probe[8];
     sg_error perr;
-    if (probe_address(pid, &addr) != 0) {
+    if (sg_first_readable_mapping(pid, &addr) != 0) {
         int e = errno;
         procmem_free(&pr->base);
         sg_fail(err, e == ENOENT || e == ESRCH ? SG_E_NO_PROCESS : SG_E_PERMISSION, e,

@@ -66,6 +66,10 @@ static inline size_t sg_readv(sg_reader *r, const sg_iov *iov, size_t n)
  * with an explanation, and not as a stream of failed samples. */
 sg_reader *sg_reader_remote_open(int pid, sg_error *err);
 
+/* The start of pid's first readable mapping (from /proc/PID/maps), where the readers
+ * make their probe read; -1 with errno when the maps cannot be read or list none. */
+int sg_first_readable_mapping(int pid, uint64_t *addr);
+
 /* Opens pid's /proc/PID/mem and probes it like the remote reader. A bad address fails
  * with EIO (SG_E_READ), never a signal, also on our own PID. */
 sg_reader *sg_reader_procmem_open(int pid, sg_error *err);
