@@ -73,12 +73,11 @@ static void remote_free(sg_reader *r) { free(r); }
 
 static const sg_reader_ops remote_ops = {remote_read, remote_readv, remote_free};
 
-/* The first readable mapping of pid, for the permission probe. */
-static int first_mapping(int pid, uint64_t *addr)
+int sg_first_readable_mapping(int pid, uint64_t *addr)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/maps", pid);
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(path, "re");
     if (!f)
         return -1;
     char line[512];
@@ -121,7 +120,7 @@ sg_reader *sg_reader_remote_open(int pid, sg_error *err)
     int found = -1, e = 0;
     for (int tries = 0; tries < 50; tries++) {
         errno = 0;
-        found = first_mapping(pid, &addr);
+        found = sg_first_readable_mapping(pid, &addr);
         e = errno;
         if (found == 0 || e != 0)
             break;
@@ -149,7 +148,16 @@ sg_reader *sg_reader_remote_open(int pid, sg_error *err)
     }
     unsigned char probe[8];
     sg_error perr;
-    if (remote_read(&rr->base, addr, probe, sizeof probe, &perr) != 0) {
+    int rc = remote_read(&rr->base, addr, probe, sizeof probe, &perr);
+    /* Mid-exec, the mapping just listed can be gone before the probe reads it (EFAULT):
+     * look again at the new image instead of failing. */
+    for (int tries = 0; rc != 0 && perr.code == SG_E_READ && tries < 50; tries++) {
+        struct timespec pause = {0, 2000000L};
+        nanosleep(&pause, NULL);
+        if (sg_first_readable_mapping(pid, &addr) == 0)
+            rc = remote_read(&rr->base, addr, probe, sizeof probe, &perr);
+    }
+    if (rc != 0) {
         sg_reader_free(&rr->base);
         if (perr.code == SG_E_PERMISSION) {
             sg_fail(err, SG_E_PERMISSION, perr.errnum,
