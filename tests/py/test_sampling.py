@@ -47,14 +47,19 @@ def test_threads_wall_mode_split_idle_and_gil(run_profiled):
     sleeper = truth["sleeper"]["tid"]
     s_all = prof.total(lambda r: r["tid"] == sleeper)
     s_busy = prof.total(lambda r: r["tid"] == sleeper and r["flags"] & ONCPU)
-    assert s_all > 100 and s_busy <= 0.05 * s_all, (s_all, s_busy)
-    # On-CPU and GIL-holding shares follow the CPU time the threads measured themselves.
+    # It wakes every 10 ms and is runnable (R) while it waits for a CPU and the GIL:
+    # only the CPU time it really used may count as running.
+    assert s_all > 100 and s_busy <= 0.03 * s_all, (s_all, s_busy)
+    # On-CPU shares follow the CPU time the threads measured themselves.
     true_ratio = truth["big"]["cpu"] / truth["small"]["cpu"]
     cpu = _thread_shares(prof, truth, lambda r: r["flags"] & ONCPU)
+    ratio = cpu["big"] / max(cpu["small"], 1)
+    assert abs(ratio - true_ratio) <= 0.10 * true_ratio, (cpu, true_ratio)
+    # GIL holding is wall time: a holder preempted by another process keeps the GIL, so
+    # on a loaded machine it drifts from CPU time (seen: 3.2-3.5 for a true 3.0).
     gil = _thread_shares(prof, truth, lambda r: r["flags"] & GIL)
-    for view in (cpu, gil):
-        ratio = view["big"] / max(view["small"], 1)
-        assert abs(ratio - true_ratio) <= 0.10 * true_ratio * 1.5, (view, true_ratio)
+    ratio = gil["big"] / max(gil["small"], 1)
+    assert abs(ratio - true_ratio) <= 0.25 * true_ratio, (gil, true_ratio)
     # While both spin, the one without the GIL is seen waiting for it.
     small = truth["small"]["tid"]
     waits = prof.total(lambda r: r["tid"] == small and r["flags"] & GILWAIT)
@@ -67,15 +72,18 @@ def test_threads_cpu_clock_drops_idle_threads(run_profiled):
     truth = stdout_json(cp)
     assert prof.meta["clock"] == "cpu"
     assert all(r["flags"] & ONCPU for r in prof.records)
-    # The sleeper only counts while it really runs (or is runnable): a few percent.
+    # Samples are weighed by the CPU time each thread really used, so the sleeper (about
+    # 0.5% of the CPU) counts for little, and the spinners split as they measured.
     sleeper = truth["sleeper"]["tid"]
-    assert prof.total(lambda r: r["tid"] == sleeper) <= 0.05 * prof.total()
+    assert prof.total(lambda r: r["tid"] == sleeper) <= 0.03 * prof.total()
     cpu = _thread_shares(prof, truth, lambda r: True)
     true_ratio = truth["big"]["cpu"] / truth["small"]["cpu"]
     ratio = cpu["big"] / max(cpu["small"], 1)
-    # A thread woken for the GIL is runnable before it runs, so the CPU view leans a
-    # little towards the thread with less work; the GIL view (above) is the exact one.
-    assert abs(ratio - true_ratio) <= 0.20 * true_ratio, (cpu, true_ratio)
+    assert abs(ratio - true_ratio) <= 0.10 * true_ratio, (cpu, true_ratio)
+    # And the CPU time in the profile is the CPU time the threads used.
+    spun = truth["big"]["cpu"] + truth["small"]["cpu"]
+    sampled = (cpu["big"] + cpu["small"]) / prof.meta["rate_hz"]
+    assert abs(sampled - spun) <= 0.10 * spun, (sampled, spun)
 
 
 def test_recursion_total_never_exceeds_100_percent(run_profiled, tmp_path):

@@ -401,17 +401,20 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     int64_t tid = th->native_tid > 0 ? th->native_tid : (int64_t)th->pthread_id;
     if (t == s->targets[0] && ignored(s, tid))
         return true;
-    int oncpu = sg_threadstat_oncpu(t->threads, tid);
-    if (s->cfg.clock == SG_CLOCK_CPU && oncpu != 1)
+    sg_thread_cpu cpu = sg_threadstat_cpu(t->threads, tid, period_ns);
+    int oncpu = cpu.charge > 0;
+    /* The CPU clock weighs each sample by the periods of CPU time it stands for. */
+    int64_t weight = s->cfg.clock == SG_CLOCK_CPU ? cpu.charge : 1;
+    if (weight <= 0)
         return true;
     if (th->error != SG_OK)
         return false;
     if (th->nframes == 0)
         return true; /* a thread state with no Python running (yet): nothing to show */
-    uint32_t flags = oncpu == 1 ? SG_F_ONCPU : 0;
+    uint32_t flags = oncpu ? SG_F_ONCPU : 0;
     if (th->holds_gil)
         flags |= SG_F_GIL;
-    else if (oncpu != 1 && sg_threadstat_futex_in(t->threads, tid, s->res.gil_addr,
+    else if (cpu.runnable != 1 && sg_threadstat_futex_in(t->threads, tid, s->res.gil_addr,
                                                   s->res.gil_size))
         flags |= SG_F_GILWAIT;
 
@@ -444,7 +447,7 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     uint32_t track = track_for(s, t, tid);
     if (node == SG_NONE || track == SG_NONE)
         return false;
-    int64_t values[2] = {1, period_ns};
+    int64_t values[2] = {weight, weight * period_ns};
     if (sg_profile_add(s->profile, track, node, flags, values) != 0)
         return false;
     if (s->cfg.timeline) /* out of memory only shortens the timeline (the model says oom) */

@@ -14,8 +14,22 @@ typedef struct sg_threadstat sg_threadstat;
 sg_threadstat *sg_threadstat_new(int pid);
 void sg_threadstat_free(sg_threadstat *ts);
 
-/* 1 running or runnable, 0 not, -1 unknown (thread gone or unreadable). */
-int sg_threadstat_oncpu(sg_threadstat *ts, int64_t tid);
+/* What one tick learnt of a thread from /proc/PID/task/TID/stat. */
+typedef struct {
+    int runnable; /* 1 running or runnable (state R), 0 not, -1 unknown (gone, unreadable) */
+    int charge;   /* sample periods of CPU time to charge to the thread's stack now */
+} sg_thread_cpu;
+
+/* The state R alone cannot tell a thread on a CPU from one waiting for a CPU, and a
+ * thread that wakes for a moment (to take the GIL, say) is R while the sample is taken:
+ * on a busy machine that counted sleeping threads as running. So a runnable thread is
+ * charged only the CPU time it really used since its last charge (utime + stime), in
+ * whole periods; it may run ahead of that counter, which the kernel updates at its own
+ * tick, by at most SG_CPU_AHEAD_NS, repaid from its later CPU time. A busy thread is thus
+ * charged from its first sample on, and one that runs only briefly is charged no more
+ * than the CPU it used plus that allowance, over the whole profile. */
+#define SG_CPU_AHEAD_NS 30000000LL
+sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns);
 
 /* True if tid is blocked in futex() on an address in [addr, addr + len). */
 bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len);

@@ -14,10 +14,14 @@ typedef struct {
     int stat_fd;
     int syscall_fd;
     bool used;
+    bool seen_cpu;   /* cpu_ns holds a reading */
+    int64_t cpu_ns;  /* utime + stime at the last reading */
+    int64_t credit;  /* CPU time used and not yet charged (negative: charged ahead) */
 } tfiles;
 
 struct sg_threadstat {
     int pid;
+    int64_t ns_per_clock_tick;
     sg_map index; /* tid -> slot + 1 */
     tfiles *slots;
     size_t n, cap;
@@ -29,6 +33,8 @@ sg_threadstat *sg_threadstat_new(int pid)
     if (!ts)
         return NULL;
     ts->pid = pid;
+    long hz = sysconf(_SC_CLK_TCK);
+    ts->ns_per_clock_tick = hz > 0 ? 1000000000LL / hz : 10000000LL;
     sg_map_init(&ts->index);
     return ts;
 }
@@ -83,24 +89,50 @@ static tfiles *slot_for(sg_threadstat *ts, int64_t tid)
     f->stat_fd = fd;
     f->syscall_fd = -1;
     f->used = true;
+    f->seen_cpu = false;
+    f->cpu_ns = f->credit = 0;
     return f;
 }
 
-int sg_threadstat_oncpu(sg_threadstat *ts, int64_t tid)
+sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns)
 {
+    sg_thread_cpu out = {-1, 0};
     tfiles *f = slot_for(ts, tid);
     if (!f)
-        return -1;
+        return out;
     char buf[512];
     ssize_t n = pread(f->stat_fd, buf, sizeof buf - 1, 0);
     if (n <= 0)
-        return -1;
+        return out;
     buf[n] = '\0';
     /* The command name may itself contain ')': the state follows the last one. */
     char *p = strrchr(buf, ')');
     if (!p || p[1] != ' ' || !p[2])
-        return -1;
-    return p[2] == 'R';
+        return out;
+    out.runnable = p[2] == 'R';
+    /* After the state: ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+     * cmajflt, then utime and stime in clock ticks. */
+    unsigned long long utime, stime;
+    if (sscanf(p + 3, " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+               &stime) == 2 &&
+        utime < (1ULL << 40) && stime < (1ULL << 40)) {
+        int64_t now = (int64_t)(utime + stime) * ts->ns_per_clock_tick;
+        if (f->seen_cpu && now > f->cpu_ns)
+            f->credit += now - f->cpu_ns;
+        f->cpu_ns = now;
+        f->seen_cpu = true;
+    } else {
+        out.charge = out.runnable; /* no CPU counter: the state is all there is */
+        return out;
+    }
+    if (!out.runnable || period_ns <= 0)
+        return out;
+    if (f->credit >= period_ns)
+        out.charge = (int)(f->credit / period_ns < 1000 ? f->credit / period_ns : 1000);
+    else if (f->credit - period_ns >= -SG_CPU_AHEAD_NS)
+        out.charge = 1;
+    f->credit -= (int64_t)out.charge * period_ns;
+    return out;
 }
 
 bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len)
