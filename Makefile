@@ -21,7 +21,7 @@ PYTEST_ARGS ?=
 TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
 .PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
-	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long
+	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long bench-tick
 all: ctest
 
 help:
@@ -234,6 +234,22 @@ bench-threadnames: $(BUILD)/bench/threadnames_bench
 	if [ -n "$(BASE_PYTHON)" ]; then $(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed && \
 	$(BUILD)/venv/$$v/bin/python bench/threadnames_overhead.py --with $(BUILD)/venv/$$v/bin/python \
 		--without $(BASE_PYTHON); fi
+
+# The sampler's CPU per tick, without the sleep between ticks (bench/tick_bench.c): 8
+# threads x 50 frames (bench/workloads/deep_threads.py) at 1 and 10 kHz, and one thread
+# of 20 frames (deep_stack.py) at 100 kHz, on every PYTHONS. Not part of `make test`.
+$(BUILD)/bench/tick_bench: bench/tick_bench.c $(CORE_SRC) $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $< $(CORE_SRC) -lz -lm
+
+bench-tick: $(BUILD)/bench/tick_bench
+	@for py in $(PYTHONS); do \
+		$$py bench/workloads/deep_threads.py 40 >/dev/null & pid=$$!; sleep 2; \
+		for hz in 1000 10000; do $(BUILD)/bench/tick_bench $$pid 3000 $$hz; done; \
+		kill $$pid; wait $$pid 2>/dev/null; \
+		$$py bench/workloads/deep_stack.py 40 >/dev/null & pid=$$!; sleep 2; \
+		$(BUILD)/bench/tick_bench $$pid 20000 100000; kill $$pid; wait $$pid 2>/dev/null; \
+	done
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info

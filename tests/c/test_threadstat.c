@@ -31,7 +31,7 @@ static void test_busy_thread_is_charged_its_cpu(void)
         if (clock_ns(CLOCK_MONOTONIC) < next)
             continue; /* spinning: the CPU time to be charged */
         next += MS;
-        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS);
+        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS, clock_ns(CLOCK_MONOTONIC));
         charged += c.charge;
         not_runnable += c.runnable != 1;
         looks++;
@@ -73,7 +73,7 @@ static void test_blocked_thread_is_not_charged(void)
     sg_threadstat *ts = sg_threadstat_new(getpid());
     long charged = 0, runnable = 0;
     for (int i = 0; i < 100; i++) {
-        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS);
+        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS, clock_ns(CLOCK_MONOTONIC));
         charged += c.charge;
         runnable += c.runnable == 1;
         struct timespec tick = {0, MS};
@@ -97,7 +97,7 @@ static void test_always_runnable_idle_thread_is_bounded(void)
     int64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     long charged = 0, runnable = 0;
     for (int i = 0; i < 400; i++) {
-        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS);
+        sg_thread_cpu c = sg_threadstat_cpu(ts, tid, MS, clock_ns(CLOCK_MONOTONIC));
         charged += c.charge;
         runnable += c.runnable == 1;
         struct timespec tick = {0, MS};
@@ -114,10 +114,10 @@ static void test_always_runnable_idle_thread_is_bounded(void)
 static void test_unknown_thread(void)
 {
     sg_threadstat *ts = sg_threadstat_new(getpid());
-    sg_thread_cpu c = sg_threadstat_cpu(ts, 0x7ffffff0, MS);
+    sg_thread_cpu c = sg_threadstat_cpu(ts, 0x7ffffff0, MS, clock_ns(CLOCK_MONOTONIC));
     SG_CHECK_EQ_INT(c.runnable, -1);
     SG_CHECK_EQ_INT(c.charge, 0);
-    c = sg_threadstat_cpu(ts, -5, MS);
+    c = sg_threadstat_cpu(ts, -5, MS, clock_ns(CLOCK_MONOTONIC));
     SG_CHECK_EQ_INT(c.runnable, -1);
     sg_threadstat_free(ts);
 }

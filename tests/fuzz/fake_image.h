@@ -132,6 +132,11 @@ static inline void fi_build(uint8_t *img, const sg_pyabi *a, const uint8_t *raw,
                 fi_put(img, k, a->frame_lasti, &lasti, 4);
             if (fi_byte(s) < 224)
                 fi_put64(img, k, a->object_type, t->frame_type_addr);
+            uint8_t st = fi_byte(s);
+            int8_t state = st < 200 ? a->frame_state_live : st < 230 ? a->frame_state_live2
+                                                                     : (int8_t)st;
+            if (a->frame_state >= 0)
+                fi_put(img, k, a->frame_state, &state, 1);
         }
     }
     for (unsigned k = FI_CODE; k < FI_CODE + 2; k++) {

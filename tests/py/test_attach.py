@@ -73,7 +73,9 @@ def test_dump_shows_each_threads_stack_exactly(parked):
     assert first < by_leaf["spin_inner"]["frames"][0]["line"] < first + 6
     assert by_leaf["nap"]["frames"][0]["line"] in (
         _line_of(path, "time.sleep(0.05)"), _line_of(path, "time.sleep(0.05)") - 1)
-    assert not by_leaf["nap"]["running"]
+    # The spinner never blocks: running. (The napper wakes every 50 ms and may be caught
+    # runnable at the one instant a dump looks, so it is not asserted either way.)
+    assert by_leaf["spin_inner"]["running"]
 
 
 def test_dump_text(parked):

@@ -48,11 +48,11 @@ def test_thread_churn_200_threads(tmp_path):
 
 
 def test_recursion_900_deep(tmp_path):
-    # 3.9/3.10 read a frame object per syscall: a 900-frame walk overlapping an unwind
-    # is torn more often, the more so on a loaded machine (counted, never a wrong stack)
+    # 3.9/3.10 frame objects are copied one region each (in one batch): a 900-frame copy
+    # overlapping an unwind is torn a little more often (counted, never a wrong stack)
     _, prof = _torture(tmp_path, "torture_recursion.py", "900", "2.0",
                        stdout="recursion ok True\n",
-                       max_error=5.0 if sys.version_info >= (3, 11) else 30.0)
+                       max_error=5.0 if sys.version_info >= (3, 11) else 10.0)
     deepest = max(sum(f[0] == "descend" for f in r["stack"]) for r in prof.records)
     assert deepest == 901, deepest
     # the walk reached the bottom of the deep stacks, not a truncated part of them
@@ -63,32 +63,30 @@ def test_recursion_900_deep(tmp_path):
 
 
 def test_nested_generators_and_coroutines(tmp_path):
-    # Stacks read while a generator is suspending are counted as failed reads, and this
-    # target does nothing else: the error rate is high by construction (a few % on a quiet
-    # machine, more when the sampler is descheduled mid-walk).
+    # The target does nothing but resume and suspend chains of 60 generators and 60
+    # coroutines, faster than any copy of its memory is taken: most deep stacks change
+    # while they are read. Such a read is counted as failed, never reported as a stack
+    # it did not have, so the error rate is high by construction (most of all on
+    # 3.9/3.10, whose heap frame objects take longer to copy) and higher when the
+    # sampler is descheduled mid-walk.
     _, prof = _torture(tmp_path, "torture_generators.py", "60", "2.0",
-                       stdout="generators ok coroutines ok\n", max_error=25.0)
+                       stdout="generators ok coroutines ok\n",
+                       max_error=40.0 if sys.version_info >= (3, 11) else 80.0)
     gen_depth = max(sum(f[0] == "nested_gen" for f in r["stack"]) for r in prof.records)
     coro_depth = max(sum(f[0] == "nested_coro" for f in r["stack"]) for r in prof.records)
-    assert gen_depth > 30 and coro_depth > 30, (gen_depth, coro_depth)
-    # a generator's frames always appear under their caller: on 3.11+ a stack read while
-    # the generator was suspending is counted as a failed read, not cut short; 3.9/3.10
-    # frame objects do not say who owns them, so there a few such stacks remain
+    assert gen_depth > 8 and coro_depth > 8, (gen_depth, coro_depth)
+    # a generator's frames always appear under their caller: a stack read while a
+    # generator was suspending (3.11+: a generator frame as the root; 3.9/3.10: a frame
+    # that is no longer running in the chain) is counted as a failed read, not cut short
     cut = 0
     for r in prof.records:
         names = [f[0] for f in r["stack"]]
         for fn, callers in (("nested_gen", {"main"}), ("nested_coro", None)):
             if fn in names:
                 first = names.index(fn)
-                if first == 0:
+                if first == 0 or (callers is not None and names[first - 1] not in callers):
                     cut += r["count"]
-                    continue
-                if callers is not None and names[first - 1] not in callers:
-                    # a frame chain read while the generator was being resumed (torn);
-                    # common on 3.9/3.10, whose frame objects do not say who owns them
-                    cut += r["count"]
-    limit = (0.01 if sys.version_info >= (3, 11) else 0.08) * prof.total()
-    assert cut <= limit, (cut, prof.total())
+    assert cut <= 0.01 * prof.total(), (cut, prof.total())
 
 
 def test_fork_without_exec(tmp_path):
@@ -146,8 +144,10 @@ def test_code_objects_freed_and_reused_keep_their_names(tmp_path):
                 assert 3 <= line <= 7, (name, filename, line)
                 per_function[name] += r["count"]
             elif filename.startswith("gen"):
-                # (line 0: the module's first instruction, which has no line)
-                assert name == "<module>" and line in (0, 3), (name, filename, line)
+                # (line 0: the module's first instruction, which has no line; line 1:
+                # co_firstlineno, where CPython puts a frame that has not run its first
+                # instruction yet, as PyFrame_GetLineNumber does)
+                assert name == "<module>" and line in (0, 1, 3), (name, filename, line)
     # functions of the generated files: first line as generated
     for name, filename, first in prof.raw["functions"]:
         if GEN.match(name):

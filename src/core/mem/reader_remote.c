@@ -41,7 +41,7 @@ static int remote_read(sg_reader *r, uint64_t addr, void *buf, size_t len, sg_er
  * copied so far, so the count of whole regions follows from the byte total. */
 static size_t remote_readv(sg_reader *r, const sg_iov *iov, size_t n)
 {
-    enum { BATCH = 64 };
+    enum { BATCH = 512 }; /* the kernel takes up to IOV_MAX (1024) at once */
     struct iovec local[BATCH], remote[BATCH];
     size_t done = 0;
     while (done < n) {

@@ -108,6 +108,13 @@ typedef struct sg_pyabi {
     int32_t frame_owner; /* 3.11+ (char), else -1 */
     int8_t owner_generator; /* FRAME_OWNED_BY_GENERATOR, -1 if no owner field */
     int8_t owner_cstack;    /* owner of shim/entry frames to skip (3.12+), else -1 */
+    /* 3.9 f_executing, 3.10 f_state (a signed char), else -1: every frame of a thread's
+     * chain is running, so it holds one of these two values (but for the innermost for a
+     * few instructions while it starts or ends); one that does not has finished, and a
+     * chain read through it was torn by the target returning meanwhile. */
+    int32_t frame_state;
+    int8_t frame_state_live;  /* 1 / FRAME_EXECUTING */
+    int8_t frame_state_live2; /* 1 / FRAME_UNWINDING (running its exception handling) */
 
     /* PyCodeObject */
     int32_t code_size;

@@ -22,6 +22,7 @@
 #include "sg_sampler.h"
 #include "sg_symbols.h"
 #include "sg_threadnames.h"
+#include "sg_stackcache.h"
 #include "sg_threadstat.h"
 
 #define EXE_CHECK_NS 100000000LL    /* how often we look for an exec */
@@ -50,6 +51,7 @@ typedef struct target {
     sg_walker *walker;
     sg_symbols *symbols;
     sg_threadnames *names;
+    sg_stackcache *stacks; /* last tick's stack of each thread, resolved */
     char exe[4096];
     int64_t last_discover;
     int64_t last_exe_check;
@@ -69,6 +71,7 @@ struct sg_sampler {
     uint32_t *stack; /* scratch: location ids root first */
     size_t stack_cap;
     uint64_t rng;
+    int64_t tick_ns; /* when the current tick's walk started */
     int64_t last_child_scan;
     /* Swapping the profile from another thread (spyglass top): the loop holds lock
      * while a tick writes to the profile, so a swap waits for one tick at most. The
@@ -110,9 +113,11 @@ static void drop_target(target *t)
     sg_symbols_free(t->symbols);
     sg_walker_free(t->walker);
     sg_threadnames_free(t->names);
+    sg_stackcache_free(t->stacks);
     t->symbols = NULL;
     t->walker = NULL;
     t->names = NULL;
+    t->stacks = NULL;
     t->have_target = false;
 }
 
@@ -249,9 +254,12 @@ sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err)
         int64_t now = sg_now_ns();
         close_part(s, now);
         s->profile = fresh;
-        for (size_t i = 0; i < s->ntargets; i++)
+        for (size_t i = 0; i < s->ntargets; i++) {
             if (s->targets[i]->symbols)
                 sg_symbols_set_profile(s->targets[i]->symbols, fresh);
+            if (s->targets[i]->stacks) /* its trie nodes were the old profile's */
+                sg_stackcache_clear(s->targets[i]->stacks);
+        }
         s->part_start = now;
         s->part_start_wall = sg_wall_ns();
         s->part_taken = 0;
@@ -304,8 +312,10 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
         drop_target(t);
         return -1;
     }
+    sg_symbols_validate_through(t->symbols, sg_walker_reader(t->walker));
     t->names = sg_threadnames_new(t->reader, &t->target);
-    if (!t->names) {
+    t->stacks = sg_stackcache_new();
+    if (!t->names || !t->stacks) {
         drop_target(t);
         return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     }
@@ -401,7 +411,7 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     int64_t tid = th->native_tid > 0 ? th->native_tid : (int64_t)th->pthread_id;
     if (t == s->targets[0] && ignored(s, tid))
         return true;
-    sg_thread_cpu cpu = sg_threadstat_cpu(t->threads, tid, period_ns);
+    sg_thread_cpu cpu = sg_threadstat_cpu(t->threads, tid, period_ns, s->tick_ns);
     int oncpu = cpu.charge > 0;
     /* The CPU clock weighs each sample by the periods of CPU time it stands for. */
     int64_t weight = s->cfg.clock == SG_CLOCK_CPU ? cpu.charge : 1;
@@ -418,32 +428,51 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
                                                   s->res.gil_size))
         flags |= SG_F_GILWAIT;
 
-    size_t depth = 0;
+    /* Only the frames above those shared with the thread's previous sample are
+     * resolved and looked up in the trie. */
     const sg_raw_frame *frames = s->res.frames + th->first_frame;
-    for (size_t i = th->nframes; i-- > 0;) {
+    size_t n = th->nframes;
+    sg_stackentry *e = sg_stackcache_get(t->stacks, th->tstate);
+    size_t same = e ? sg_stackentry_keep_common(e, frames, n) : 0;
+    sg_stackstep at = same ? sg_stackentry_step(e, same - 1) : (sg_stackstep){SG_ROOT, 0};
+    size_t depth = at.depth;
+    for (size_t k = same; k < n; k++) { /* root first */
         uint32_t loc;
-        switch (sg_symbols_resolve(t->symbols, &frames[i], &loc)) {
+        switch (sg_symbols_resolve(t->symbols, &frames[n - 1 - k], &loc)) {
         case SG_SYM_OK:
             break;
         case SG_SYM_ROOT_SKIP:
             if (depth == 0)
-                continue;
+                loc = SG_NONE;
             break;
         case SG_SYM_SKIP:
-            continue;
+            loc = SG_NONE;
+            break;
         case SG_SYM_BAD:
         default:
             return false;
         }
-        if (!push_loc(s, depth, loc))
+        if (!push_loc(s, k - same, loc))
             return false;
-        depth++;
+        depth += loc != SG_NONE;
     }
     if (depth == 0)
         return true; /* only bootstrap frames: the program has not started or has ended */
-    uint32_t node = SG_ROOT;
-    for (size_t i = 0; i < depth && node != SG_NONE; i++)
-        node = sg_profile_child(s->profile, node, s->stack[i]);
+    /* Resolved whole: only now does the trie grow. */
+    uint32_t node = at.node, d = at.depth;
+    for (size_t k = same; k < n; k++) {
+        uint32_t loc = s->stack[k - same];
+        if (loc != SG_NONE) {
+            node = sg_profile_child(s->profile, node, loc);
+            d++;
+            if (node == SG_NONE)
+                break;
+        }
+        if (e && !sg_stackentry_append(e, &frames[n - 1 - k], (sg_stackstep){node, d}))
+            e = NULL;
+    }
+    if (node == SG_NONE && e)
+        sg_stackentry_reset(e);
     uint32_t track = track_for(s, t, tid);
     if (node == SG_NONE || track == SG_NONE)
         return false;
@@ -451,7 +480,7 @@ static bool add_thread(sg_sampler *s, target *t, const sg_raw_thread *th, int64_
     if (sg_profile_add(s->profile, track, node, flags, values) != 0)
         return false;
     if (s->cfg.timeline) /* out of memory only shortens the timeline (the model says oom) */
-        sg_profile_timeline_add(s->profile, track, node, flags, sg_now_ns());
+        sg_profile_timeline_add(s->profile, track, node, flags, s->tick_ns);
     return true;
 }
 
@@ -463,6 +492,7 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
 {
     sg_error err;
     sg_error_clear(&err);
+    s->tick_ns = sg_now_ns();
     if (sg_walk(t->walker, &s->res, &err) != 0) {
         if (err.code == SG_E_NO_PROCESS)
             return -1;
@@ -477,9 +507,10 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
         process_of(s, t)->samples_failed++;
         return 1;
     }
-    if (sg_threadnames_update(t->names, &s->res, sg_now_ns()))
+    if (sg_threadnames_update(t->names, &s->res, s->tick_ns))
         rename_tracks(s, t);
-    sg_symbols_validate(t->symbols, s->res.frames, s->res.nframes);
+    if (sg_symbols_validate(t->symbols, s->res.frames, s->res.nframes))
+        sg_stackcache_clear(t->stacks); /* a code object changed: its locations too */
     for (size_t i = 0; i < s->res.nthreads; i++) {
         if (add_thread(s, t, &s->res.threads[i], period_ns))
             process_of(s, t)->samples_ok++;
@@ -725,8 +756,11 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             break;
         ticks++;
         if (ticks % SWEEP_TICKS == 0)
-            for (size_t i = 0; i < s->ntargets; i++)
+            for (size_t i = 0; i < s->ntargets; i++) {
                 sg_threadstat_sweep(s->targets[i]->threads);
+                if (s->targets[i]->stacks)
+                    sg_stackcache_sweep(s->targets[i]->stacks);
+            }
 
         next += (int64_t)((double)period * (0.5 + next_uniform(s)));
         now = sg_now_ns();

@@ -24,8 +24,14 @@ sg_symbols *sg_symbols_new(sg_reader *r, const sg_target *t, sg_profile *p,
 void sg_symbols_free(sg_symbols *s);
 
 /* Re-checks the cached entries of the code objects in frames[0..n) (one batched read)
- * and forgets those that changed. Call once per sample before resolving. */
-void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n);
+ * and forgets those that changed. Call once per sample before resolving. Returns how
+ * many were forgotten. */
+size_t sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n);
+
+/* The per-sample checks of sg_symbols_validate read through r (the walker's batching
+ * reader, so that they ride in the tick's one batch) instead of the reader given to
+ * sg_symbols_new. r must outlive s. */
+void sg_symbols_validate_through(sg_symbols *s, sg_reader *r);
 
 typedef enum {
     SG_SYM_OK = 0,

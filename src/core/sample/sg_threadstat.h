@@ -29,9 +29,15 @@ typedef struct {
  * charged from its first sample on, and one that runs only briefly is charged no more
  * than the CPU it used plus that allowance, over the whole profile. */
 #define SG_CPU_AHEAD_NS 30000000LL
-sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns);
+/* stat is read at most this often per thread (every tick up to 2 kHz, every 5th at
+ * 10 kHz): it is the most expensive part of a tick above that, and the kernel's CPU
+ * counter moves at its own tick anyway. Between readings the state is the last one. */
+#define SG_STATE_REFRESH_NS 500000LL
+sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns,
+                                int64_t now_ns);
 
-/* True if tid is blocked in futex() on an address in [addr, addr + len). */
+/* True if tid is blocked in futex() on an address in [addr, addr + len), as of the last
+ * reading of its state. */
 bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len);
 
 /* The kernel's name of the thread (comm), "" if unknown. */

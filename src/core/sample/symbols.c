@@ -38,6 +38,7 @@ typedef struct pending {
 
 struct sg_symbols {
     sg_reader *r;
+    sg_reader *rv; /* for the per-sample checks */
     const sg_target *t;
     const sg_pyabi *a;
     sg_profile *p;
@@ -284,13 +285,13 @@ static entry *resolve_miss(sg_symbols *s, uint64_t code)
     return e;
 }
 
-void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
+size_t sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
 {
     if (++s->gen == 0)
         s->gen = 1;
     if (!sg_grow((void **)&s->iov, &s->iov_cap, n, sizeof *s->iov, 64) ||
         !sg_grow((void **)&s->pend, &s->pend_cap, n, sizeof *s->pend, 64))
-        return;
+        return 0;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t *slot = sg_map_get(&s->index, frames[i].code);
@@ -305,8 +306,8 @@ void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
         k++;
     }
     if (!k)
-        return;
-    size_t ok = sg_readv(s->r, s->iov, k);
+        return 0;
+    size_t ok = sg_readv(s->rv ? s->rv : s->r, s->iov, k);
     /* Drop changed entries from the highest index down so swaps don't disturb the rest;
      * the stale indexes are collected in place at the front of pend. */
     size_t nstale = 0;
@@ -329,7 +330,10 @@ void sg_symbols_validate(sg_symbols *s, const sg_raw_frame *frames, size_t n)
     }
     for (size_t i = 0; i < nstale; i++)
         drop_entry(s, s->pend[i].entry);
+    return nstale;
 }
+
+void sg_symbols_validate_through(sg_symbols *s, sg_reader *r) { s->rv = r; }
 
 sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t *location)
 {

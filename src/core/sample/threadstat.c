@@ -14,9 +14,17 @@ typedef struct {
     int stat_fd;
     int syscall_fd;
     bool used;
+    /* The last reading of stat, reused until it is SG_STATE_REFRESH_NS old. */
+    bool stat_fresh;
+    bool runnable;
+    bool has_counter;
+    int64_t stat_at;
     bool seen_cpu;   /* cpu_ns holds a reading */
     int64_t cpu_ns;  /* utime + stime at the last reading */
     int64_t credit;  /* CPU time used and not yet charged (negative: charged ahead) */
+    /* The futex the thread waited on at that reading (0: none), once asked. */
+    bool futex_known;
+    uint64_t futex_addr;
 } tfiles;
 
 struct sg_threadstat {
@@ -89,39 +97,58 @@ static tfiles *slot_for(sg_threadstat *ts, int64_t tid)
     f->stat_fd = fd;
     f->syscall_fd = -1;
     f->used = true;
-    f->seen_cpu = false;
+    f->seen_cpu = f->stat_fresh = f->futex_known = false;
     f->cpu_ns = f->credit = 0;
     return f;
 }
 
-sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns)
+/* Reads the thread's state and CPU counter; 0, or -1 if the thread is gone. */
+static int refresh_stat(sg_threadstat *ts, tfiles *f)
 {
-    sg_thread_cpu out = {-1, 0};
-    tfiles *f = slot_for(ts, tid);
-    if (!f)
-        return out;
     char buf[512];
     ssize_t n = pread(f->stat_fd, buf, sizeof buf - 1, 0);
     if (n <= 0)
-        return out;
+        return -1;
     buf[n] = '\0';
     /* The command name may itself contain ')': the state follows the last one. */
     char *p = strrchr(buf, ')');
     if (!p || p[1] != ' ' || !p[2])
-        return out;
-    out.runnable = p[2] == 'R';
+        return -1;
+    f->runnable = p[2] == 'R';
     /* After the state: ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
      * cmajflt, then utime and stime in clock ticks. */
     unsigned long long utime, stime;
-    if (sscanf(p + 3, " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-               &stime) == 2 &&
-        utime < (1ULL << 40) && stime < (1ULL << 40)) {
+    f->has_counter = sscanf(p + 3, " %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+                            &utime, &stime) == 2 &&
+                     utime < (1ULL << 40) && stime < (1ULL << 40);
+    if (f->has_counter) {
         int64_t now = (int64_t)(utime + stime) * ts->ns_per_clock_tick;
         if (f->seen_cpu && now > f->cpu_ns)
             f->credit += now - f->cpu_ns;
         f->cpu_ns = now;
         f->seen_cpu = true;
-    } else {
+    }
+    return 0;
+}
+
+sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns,
+                                int64_t now_ns)
+{
+    sg_thread_cpu out = {-1, 0};
+    tfiles *f = slot_for(ts, tid);
+    if (!f)
+        return out;
+    if (!f->stat_fresh || now_ns - f->stat_at >= SG_STATE_REFRESH_NS || now_ns < f->stat_at) {
+        f->futex_known = false;
+        if (refresh_stat(ts, f) != 0) {
+            f->stat_fresh = false;
+            return out;
+        }
+        f->stat_at = now_ns;
+        f->stat_fresh = true;
+    }
+    out.runnable = f->runnable;
+    if (!f->has_counter) {
         out.charge = out.runnable; /* no CPU counter: the state is all there is */
         return out;
     }
@@ -142,20 +169,25 @@ bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_
     tfiles *f = slot_for(ts, tid);
     if (!f)
         return false;
-    if (f->syscall_fd < 0 && (f->syscall_fd = open_task_file(ts->pid, tid, "syscall")) < 0)
-        return false;
-    char buf[256];
-    ssize_t n = pread(f->syscall_fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return false;
-    buf[n] = '\0';
-    /* "NR arg1 arg2 ..." with hexadecimal arguments; arg1 of futex is the address. */
-    char *end;
-    long nr = strtol(buf, &end, 10);
-    if (end == buf || nr != SYS_futex)
-        return false;
-    unsigned long long uaddr = strtoull(end, NULL, 16);
-    return uaddr >= addr && uaddr - addr < len;
+    if (!f->futex_known) {
+        f->futex_known = true;
+        f->futex_addr = 0;
+        if (f->syscall_fd < 0 &&
+            (f->syscall_fd = open_task_file(ts->pid, tid, "syscall")) < 0)
+            return false;
+        char buf[256];
+        ssize_t n = pread(f->syscall_fd, buf, sizeof buf - 1, 0);
+        if (n <= 0)
+            return false;
+        buf[n] = '\0';
+        /* "NR arg1 arg2 ..." with hexadecimal arguments; arg1 of futex is the address. */
+        char *end;
+        long nr = strtol(buf, &end, 10);
+        if (end == buf || nr != SYS_futex)
+            return false;
+        f->futex_addr = strtoull(end, NULL, 16);
+    }
+    return f->futex_addr >= addr && f->futex_addr - addr < len;
 }
 
 void sg_threadstat_name(sg_threadstat *ts, int64_t tid, char *out, size_t len)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../discover/sg_discover.h"
+#include "../mem/sg_prefetch.h"
 #include "../mem/sg_reader.h"
 
 #define SG_MAX_THREADS 4096
@@ -54,6 +55,13 @@ typedef struct sg_walker sg_walker;
 /* The walker keeps pointers to r and t (which must outlive it). */
 sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err);
 void sg_walker_free(sg_walker *w);
+
+/* The walker's reader: what it reads in this tick is read in one batch at the next; other
+ * per-tick reads of the same sample (the symbol cache's checks) belong there too. */
+sg_reader *sg_walker_reader(sg_walker *w);
+
+/* What the walker's batched reads did (for the benchmark). */
+void sg_walker_stats(const sg_walker *w, sg_prefetch_stat *out);
 
 /* One sample of every thread. Returns -1 only when nothing could be read at all
  * (SG_E_NO_PROCESS when the target is gone, SG_E_READ/SG_E_INVALID when the runtime

@@ -14,7 +14,9 @@
 #define VISIT_SLOTS 8192 /* > 2 * SG_MAX_FRAMES, power of two */
 
 struct sg_walker {
-    sg_reader *r;
+    sg_reader *r;   /* the prefetcher's: a walk reads what the last one read in one call */
+    sg_reader *raw; /* the target's own, for one-off searches */
+    sg_prefetch *pf;
     const sg_target *t;
     const sg_pyabi *abi;
     size_t tstate_len; /* bytes of PyThreadState we read */
@@ -50,7 +52,14 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
         sg_fail(err, SG_E_NOMEM, 0, "allocating the walker");
         return NULL;
     }
-    w->r = r;
+    w->pf = sg_prefetch_new(r);
+    if (!w->pf) {
+        free(w);
+        sg_fail(err, SG_E_NOMEM, 0, "allocating the walker");
+        return NULL;
+    }
+    w->r = sg_prefetch_reader(w->pf);
+    w->raw = r;
     w->t = t;
     w->abi = &t->abi;
     const sg_pyabi *a = w->abi;
@@ -67,9 +76,12 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     fl = max_end(fl, a->frame_code, 8);
     fl = max_end(fl, a->frame_lasti, a->lasti_model >= SG_LASTI_PREV_INSTR ? 8 : 4);
     fl = max_end(fl, a->frame_owner, 1);
-    if (a->frame_model == SG_FRAMES_OBJECTS)
+    if (a->frame_model == SG_FRAMES_OBJECTS) {
         fl = max_end(fl, a->object_type, 8); /* frames are type-checked */
+        fl = max_end(fl, a->frame_state, 1); /* and must still be running */
+    }
     if (tl == 0 || tl > TSTATE_MAX_BYTES || fl == 0 || fl > FRAME_MAX_BYTES) {
+        sg_prefetch_free(w->pf);
         free(w);
         sg_fail(err, SG_E_UNSUPPORTED, 0, "the layout table for Python %u.%u is unusable",
                 a->major, a->minor);
@@ -84,10 +96,16 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
 
 void sg_walker_free(sg_walker *w)
 {
-    if (w)
+    if (w) {
         free(w->chunk_copy);
+        sg_prefetch_free(w->pf);
+    }
     free(w);
 }
+
+sg_reader *sg_walker_reader(sg_walker *w) { return w->r; }
+
+void sg_walker_stats(const sg_walker *w, sg_prefetch_stat *out) { sg_prefetch_stats(w->pf, out); }
 
 void sg_walk_result_init(sg_walk_result *res) { memset(res, 0, sizeof *res); }
 
@@ -168,6 +186,14 @@ static sg_code walk_frame_objects(sg_walker *w, uint64_t frame, sg_walk_result *
             return err.code;
         if (w->t->frame_type_addr && get_u64(buf, a->object_type) != w->t->frame_type_addr)
             return SG_E_INVALID;
+        /* A frame that is not running has returned (or, innermost, is being set up or
+         * torn down, a window of a few instructions): the chain read through it is not
+         * one the thread had, so the sample is torn. */
+        if (a->frame_state >= 0) {
+            int8_t state = (int8_t)buf[a->frame_state];
+            if (state != a->frame_state_live && state != a->frame_state_live2)
+                return SG_E_INVALID;
+        }
         int64_t lasti = get_i32(buf, a->frame_lasti);
         int64_t offset = a->lasti_model == SG_LASTI_UNITS ? lasti * 2 : lasti;
         if (!push_frame(res, get_u64(buf, a->frame_code), offset, 0))
@@ -178,6 +204,9 @@ static sg_code walk_frame_objects(sg_walker *w, uint64_t frame, sg_walk_result *
 }
 
 #define CHUNK_MAX_BYTES (4u << 20)
+/* Walks of a thread again from a fresh copy (see walk_interpreter). */
+#define REWALKS 3
+#define CHUNK_ROOM 1024
 
 /* Copies the live part of the thread's current data-stack chunk (chunk start to
  * datastack_top). On any doubt the copy is simply not used. */
@@ -199,6 +228,15 @@ static void snapshot_chunk(sg_walker *w, const unsigned char *ts)
         return;
     w->chunk_lo = chunk;
     w->chunk_hi = top;
+    /* The stack grows and shrinks between ticks: ask the next one for some room beyond
+     * today's top, within the chunk's own size (its header: previous, size, top), so that
+     * a deeper stack is still in the batch. */
+    uint64_t size = a->chunk_size >= 0 && len >= (size_t)a->chunk_size + 8
+                        ? get_u64(w->chunk_copy, a->chunk_size)
+                        : 0;
+    size_t room = (len + 2 * CHUNK_ROOM) & ~(size_t)(CHUNK_ROOM - 1);
+    if (size >= len && size <= CHUNK_MAX_BYTES)
+        sg_prefetch_hint(w->pf, chunk, room < size ? room : (size_t)size);
 }
 
 static int read_frame(sg_walker *w, uint64_t frame, unsigned char *buf, sg_error *err)
@@ -331,8 +369,30 @@ static void find_tid_offset(sg_walker *w, uint64_t tstate)
     uint64_t pthread_id;
     if (read_ptr(w, last + (uint64_t)a->tstate_thread_id, &pthread_id, &err) != 0)
         return;
-    int32_t off = sg_discover_pthread_tid_offset(w->r, w->t, pthread_id, w->t->pid);
+    int32_t off = sg_discover_pthread_tid_offset(w->raw, w->t, pthread_id, w->t->pid);
     w->pthread_tid_offset = off >= 0 ? off : -2;
+}
+
+/* The frames of the thread whose state is ts, into res (th->error says where it
+ * stopped). */
+static void walk_thread(sg_walker *w, const unsigned char *ts, sg_raw_thread *th,
+                        sg_walk_result *res, sg_error *err)
+{
+    const sg_pyabi *a = w->abi;
+    uint64_t frame = get_u64(ts, a->tstate_frame);
+    if (a->cframe_current_frame >= 0 && frame) {
+        uint64_t cur = 0;
+        if (!plausible_ptr(frame) ||
+            read_ptr(w, frame + (uint64_t)a->cframe_current_frame, &cur, err) != 0)
+            th->error = plausible_ptr(frame) ? err->code : SG_E_INVALID;
+        frame = th->error ? 0 : cur;
+    }
+    next_generation(w);
+    if (!th->error && a->frame_model == SG_FRAMES_INTERP && frame)
+        snapshot_chunk(w, ts);
+    if (!th->error)
+        th->error = a->frame_model == SG_FRAMES_OBJECTS ? walk_frame_objects(w, frame, res)
+                                                         : walk_interp_frames(w, frame, res);
 }
 
 static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
@@ -363,6 +423,7 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
     for (size_t n = 0; tstate; n++) {
         if (n >= SG_MAX_THREADS || !plausible_ptr(tstate))
             return sg_fail(err, SG_E_INVALID, 0, NULL);
+        size_t mark = sg_prefetch_mark(w->pf);
         if (sg_read(w->r, tstate, ts, w->tstate_len, err) != 0)
             return -1;
         if (get_u64(ts, a->tstate_interp) != interp)
@@ -377,21 +438,29 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
         th.interp_id = (int64_t)id;
         th.holds_gil = holder == tstate;
         th.first_frame = (uint32_t)res->nframes;
-
-        uint64_t frame = get_u64(ts, a->tstate_frame);
-        if (a->cframe_current_frame >= 0 && frame) {
-            uint64_t cur = 0;
-            if (!plausible_ptr(frame) ||
-                read_ptr(w, frame + (uint64_t)a->cframe_current_frame, &cur, err) != 0)
-                th.error = plausible_ptr(frame) ? err->code : SG_E_INVALID;
-            frame = th.error ? 0 : cur;
+        uint64_t misses = sg_prefetch_misses(w->pf);
+        walk_thread(w, ts, &th, res, err);
+        /* Part of this stack moved since the last tick: the copy (taken at the start of
+         * the tick) and the fresh reads of what moved would mix two moments into one
+         * stack. Take this thread's structures again, now with what moved, and walk it
+         * again from that one moment. A stack found torn (the target changed it while it
+         * was copied) is taken again too: a thread's copy takes microseconds, so the
+         * next one is most often whole. */
+        for (int round = 0; round < REWALKS; round++) {
+            bool moved = sg_prefetch_misses(w->pf) != misses;
+            if (th.error == SG_E_NOMEM || (!moved && th.error != SG_E_INVALID))
+                break;
+            sg_prefetch_refresh(w->pf, mark);
+            misses = sg_prefetch_misses(w->pf);
+            res->nframes = th.first_frame;
+            th.error = SG_OK;
+            if (sg_read(w->r, tstate, ts, w->tstate_len, err) != 0)
+                th.error = err->code;
+            else if (get_u64(ts, a->tstate_interp) != interp)
+                th.error = SG_E_INVALID;
+            else
+                walk_thread(w, ts, &th, res, err);
         }
-        next_generation(w);
-        if (!th.error && a->frame_model == SG_FRAMES_INTERP && frame)
-            snapshot_chunk(w, ts);
-        if (!th.error)
-            th.error = a->frame_model == SG_FRAMES_OBJECTS ? walk_frame_objects(w, frame, res)
-                                                            : walk_interp_frames(w, frame, res);
         if (th.error == SG_E_NOMEM)
             return sg_fail(err, SG_E_NOMEM, 0, "out of memory while sampling");
         th.nframes = (uint32_t)(res->nframes - th.first_frame);
@@ -408,6 +477,7 @@ int sg_walk(sg_walker *w, sg_walk_result *res, sg_error *err)
     const sg_pyabi *a = w->abi;
     res->nthreads = 0;
     res->nframes = 0;
+    sg_prefetch_begin(w->pf);
     uint64_t interp;
     if (read_ptr(w, w->t->runtime_addr + (uint64_t)a->runtime_interpreters_head, &interp,
                  err) != 0)
