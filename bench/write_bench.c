@@ -4,7 +4,8 @@
  * format runs in a fresh fork so its peak memory (getrusage maxrss of the child, less
  * what the child had resident when it started: the model) is its own.
  *
- *   make bench-writers            (or: build/bench/write_bench [samples] [stacks])
+ *   make bench-writers            (or: build/bench/write_bench [samples] [stacks] [formats]
+ *                                       [dir]: each output also saved as dir/FORMAT)
  *
  * Deterministic: a fixed xorshift seed, so runs compare. Not part of `make test`. */
 #include <stdio.h>
@@ -118,7 +119,7 @@ int main(int argc, char **argv)
            sg_profile_nfunctions(p), now() - t0, base_kb / 1024.0);
     printf("%-12s %10s %12s %14s\n", "format", "seconds", "output MiB", "extra peak MiB");
     char formats[512];
-    snprintf(formats, sizeof formats, "%s", sg_write_formats());
+    snprintf(formats, sizeof formats, "%s", argc > 3 ? argv[3] : sg_write_formats());
     for (char *save = NULL, *f = strtok_r(formats, ",", &save); f;
          f = strtok_r(NULL, ",", &save)) {
         int fd[2];
@@ -136,6 +137,13 @@ int main(int argc, char **argv)
             int rc = sg_write(p, f, NULL, &out, &err);
             double secs = now() - a;
             long kb = maxrss_kb(RUSAGE_SELF);
+            if (!rc && argc > 4) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", argv[4], f);
+                FILE *fp = fopen(path, "wb");
+                if (!fp || fwrite(out.data, 1, out.len, fp) != out.len || fclose(fp))
+                    _exit(2);
+            }
             char line[256];
             int n = rc ? snprintf(line, sizeof line, "%-12s failed: %s\n", f, err.msg)
                        : snprintf(line, sizeof line, "%-12s %10.3f %12.1f %14.1f\n", f, secs,

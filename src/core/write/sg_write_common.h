@@ -40,6 +40,13 @@ uint32_t *sg_wc_tracks_sorted(const sg_profile *p);
  * have nnodes entries, are malloc'ed and owned by the caller; -1 when out of memory. */
 int sg_wc_node_values(const sg_wc_ctx *c, uint32_t track, int64_t **self, int64_t **total);
 
+/* same[n] for every trie node: the lowest-numbered node whose path has the same
+ * functions root to leaf, so nodes that differ only in lines map to one (the tree of
+ * functions the call tree and speedscope show). same[n] <= n; the nodes with
+ * same[m] == m form that tree, m's parent in it being same[parent(m)] < m. Linear in
+ * the trie. malloc'ed; NULL when out of memory. */
+uint32_t *sg_wc_same_functions(const sg_profile *p);
+
 typedef struct sg_wc_stat {
     int64_t self, total;
 } sg_wc_stat;

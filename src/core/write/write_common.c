@@ -142,6 +142,37 @@ int sg_wc_node_values(const sg_wc_ctx *c, uint32_t track, int64_t **self, int64_
     return 0;
 }
 
+uint32_t *sg_wc_same_functions(const sg_profile *p)
+{
+    size_t nn = sg_profile_nnodes(p);
+    const sg_node *nodes = sg_profile_nodes(p);
+    const sg_location *loc = sg_profile_locations(p);
+    uint32_t *same = malloc((nn ? nn : 1) * sizeof *same);
+    sg_map first; /* (same[parent], function) -> node */
+    sg_map_init(&first);
+    if (!same)
+        return NULL;
+    /* a parent is created before its children, so same[parent] is known when a child
+     * is reached; a node that broke that order would keep itself (no merge) */
+    for (size_t n = 0; n < nn; n++) {
+        uint32_t parent = nodes[n].parent;
+        same[n] = (uint32_t)n;
+        if (parent == SG_NONE || parent >= n)
+            continue;
+        uint64_t key = (uint64_t)same[parent] << 32 | loc[nodes[n].location].function;
+        const uint64_t *v = sg_map_get(&first, key);
+        if (v) {
+            same[n] = (uint32_t)*v;
+        } else if (!sg_map_put(&first, key, n)) {
+            free(same);
+            same = NULL;
+            break;
+        }
+    }
+    sg_map_free(&first);
+    return same;
+}
+
 void sg_wc_stats_free(sg_wc_stats *s)
 {
     free(s->func);

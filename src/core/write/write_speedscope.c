@@ -7,7 +7,8 @@
  * its Sandwich view (none with the function's total) and break the function's box in
  * the Time Order view wherever the line changed. The flame graph and the HTML report
  * merge by function too; the lines are in `annotate`, `collapsed` and the HTML report.
- * Trie nodes whose stacks differ only in lines are therefore one stack here (same[]):
+ * Trie nodes whose stacks differ only in lines are therefore one stack here
+ * (sg_wc_same_functions):
  * their weights are summed, and a timeline's runs are merged across them.
  *
  * With a timeline the stacks follow the order the samples were taken (runs of the same
@@ -31,39 +32,6 @@ typedef struct ss {
     bool first_sample;
     int64_t end;
 } ss;
-
-/* same[n] for every node: the lowest-numbered node whose path has the same functions.
- * A parent is created before its children, so same[parent] is known when a child is
- * reached; a node that breaks that order keeps itself (no merge, still correct).
- * malloc'ed; NULL when out of memory. */
-static uint32_t *same_functions(const sg_profile *p)
-{
-    size_t nn = sg_profile_nnodes(p);
-    const sg_node *nodes = sg_profile_nodes(p);
-    const sg_location *loc = sg_profile_locations(p);
-    uint32_t *same = malloc((nn ? nn : 1) * sizeof *same);
-    sg_map first; /* (same[parent], function) -> node */
-    sg_map_init(&first);
-    if (!same)
-        return NULL;
-    for (size_t n = 0; n < nn; n++) {
-        uint32_t parent = nodes[n].parent;
-        same[n] = (uint32_t)n;
-        if (parent == SG_NONE || parent >= n)
-            continue;
-        uint64_t key = (uint64_t)same[parent] << 32 | loc[nodes[n].location].function;
-        const uint64_t *v = sg_map_get(&first, key);
-        if (v) {
-            same[n] = (uint32_t)*v;
-        } else if (!sg_map_put(&first, key, n)) {
-            free(same);
-            same = NULL;
-            break;
-        }
-    }
-    sg_map_free(&first);
-    return same;
-}
 
 static void put_stack(ss *s, uint32_t node)
 {
@@ -180,7 +148,7 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
     uint32_t *tracks = sg_wc_tracks_sorted(p);
     uint32_t *rank = sg_wc_dfs_rank(p);
     s.path = malloc((maxd + 1) * sizeof *s.path);
-    s.same = same_functions(p);
+    s.same = sg_wc_same_functions(p);
     sg_buf weights, label;
     sg_buf_init(&weights);
     sg_buf_init(&label);
