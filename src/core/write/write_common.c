@@ -173,6 +173,37 @@ uint32_t *sg_wc_same_functions(const sg_profile *p)
     return same;
 }
 
+void sg_wc_ftree_free(sg_wc_ftree *t)
+{
+    free(t->same);
+    free(t->first);
+    free(t->kids);
+    memset(t, 0, sizeof *t);
+}
+
+int sg_wc_ftree_init(sg_wc_ftree *t, const sg_profile *p)
+{
+    size_t nn = sg_profile_nnodes(p);
+    const sg_node *nodes = sg_profile_nodes(p);
+    t->n = nn;
+    t->same = sg_wc_same_functions(p);
+    t->first = calloc(nn + 1, sizeof *t->first);
+    t->kids = malloc((nn ? nn : 1) * sizeof *t->kids);
+    if (!t->same || !t->first || !t->kids)
+        return -1;
+    /* a counting sort by parent: first[f] is counted up to the end of f's run, then
+     * filled backwards down to its start */
+    for (size_t n = 1; n < nn; n++)
+        if (t->same[n] == n)
+            t->first[t->same[nodes[n].parent]]++;
+    for (size_t f = 1; f <= nn; f++)
+        t->first[f] += t->first[f - 1];
+    for (size_t n = nn; n-- > 1;)
+        if (t->same[n] == n)
+            t->kids[--t->first[t->same[nodes[n].parent]]] = (uint32_t)n;
+    return 0;
+}
+
 void sg_wc_stats_free(sg_wc_stats *s)
 {
     free(s->func);

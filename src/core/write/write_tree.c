@@ -22,48 +22,25 @@
 
 typedef struct ftree {
     const sg_wc_ctx *c;
-    size_t nn;
-    uint32_t *same;       /* trie node -> function-tree node (sg_wc_same_functions) */
-    uint32_t *first;      /* kids[first[f] .. first[f + 1]) are f's children */
-    uint32_t *kids;
+    sg_wc_ftree f;         /* the tree of functions over the trie */
     int64_t *self, *total; /* by function-tree node, for the thread being printed */
 } ftree;
 
 static void ftree_free(ftree *t)
 {
-    free(t->same);
-    free(t->first);
-    free(t->kids);
+    sg_wc_ftree_free(&t->f);
     free(t->self);
     free(t->total);
 }
 
-/* The function tree's child lists (a counting sort by parent; ids ascending). */
 static int ftree_init(ftree *t, const sg_wc_ctx *c)
 {
-    const sg_profile *p = c->p;
-    size_t nn = sg_profile_nnodes(p);
-    const sg_node *nodes = sg_profile_nodes(p);
+    size_t nn = sg_profile_nnodes(c->p);
     memset(t, 0, sizeof *t);
     t->c = c;
-    t->nn = nn;
-    t->same = sg_wc_same_functions(p);
-    t->first = calloc(nn + 1, sizeof *t->first);
-    t->kids = malloc((nn ? nn : 1) * sizeof *t->kids);
     t->self = malloc((nn ? nn : 1) * sizeof *t->self);
     t->total = malloc((nn ? nn : 1) * sizeof *t->total);
-    if (!t->same || !t->first || !t->kids || !t->self || !t->total)
-        return -1;
-    for (size_t n = 1; n < nn; n++)
-        if (t->same[n] == n)
-            t->first[t->same[nodes[n].parent]]++;
-    /* first[f] = the end of f's run, then filled backwards down to its start */
-    for (size_t f = 1; f <= nn; f++)
-        t->first[f] += t->first[f - 1];
-    for (size_t n = nn; n-- > 1;)
-        if (t->same[n] == n)
-            t->kids[--t->first[t->same[nodes[n].parent]]] = (uint32_t)n;
-    return 0;
+    return sg_wc_ftree_init(&t->f, c->p) || !t->self || !t->total ? -1 : 0;
 }
 
 /* self and total of every function-tree node for one track's records (SG_NONE: all).
@@ -71,19 +48,18 @@ static int ftree_init(ftree *t, const sg_wc_ctx *c)
 static int64_t ftree_sum(ftree *t, uint32_t track)
 {
     const sg_profile *p = t->c->p;
-    const sg_node *nodes = sg_profile_nodes(p);
     const sg_record *r = sg_profile_records(p);
-    size_t nr = sg_profile_nrecords(p);
-    memset(t->self, 0, (t->nn ? t->nn : 1) * sizeof *t->self);
+    size_t nr = sg_profile_nrecords(p), nn = t->f.n;
+    memset(t->self, 0, (nn ? nn : 1) * sizeof *t->self);
     for (size_t i = 0; i < nr; i++)
-        if ((track == SG_NONE || r[i].track == track) && r[i].node < t->nn)
-            t->self[t->same[r[i].node]] += sg_wc_value(t->c, &r[i]);
-    memcpy(t->total, t->self, (t->nn ? t->nn : 1) * sizeof *t->total);
+        if ((track == SG_NONE || r[i].track == track) && r[i].node < nn)
+            t->self[t->f.same[r[i].node]] += sg_wc_value(t->c, &r[i]);
+    memcpy(t->total, t->self, (nn ? nn : 1) * sizeof *t->total);
     /* a child's id is larger than its parent's: totals are final when passed up */
-    for (size_t n = t->nn; n-- > 1;)
-        if (t->same[n] == n)
-            t->total[t->same[nodes[n].parent]] += t->total[n];
-    return t->nn ? t->total[SG_ROOT] : 0;
+    for (size_t n = nn; n-- > 1;)
+        if (t->f.same[n] == n)
+            t->total[sg_wc_ftree_parent(&t->f, p, (uint32_t)n)] += t->total[n];
+    return nn ? t->total[SG_ROOT] : 0;
 }
 
 typedef struct kid_key {
@@ -226,8 +202,8 @@ static int push_children(printer *pr, uint32_t node, uint32_t depth)
     size_t m = 0, more = 0;
     int64_t more_total = 0;
     uint32_t small = SG_NONE;
-    for (uint32_t i = t->first[node]; i < t->first[node + 1]; i++) {
-        uint32_t k = t->kids[i];
+    for (uint32_t i = t->f.first[node]; i < t->f.first[node + 1]; i++) {
+        uint32_t k = t->f.kids[i];
         int64_t v = t->total[k];
         if (!v)
             continue;
