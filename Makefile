@@ -105,7 +105,7 @@ test-browser: $(BUILD)/browser/gen_profiles $(SPEEDSCOPE_DIR)/.installed
 # Size and time to first render of a 100,000-stack profile (not part of `make test`).
 bench-visual: $(BUILD)/browser/gen_profiles
 	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
-	$(BUILD)/venv/$(BROWSER_PYV)/bin/python bench/visual_bench.py --gen $(BUILD)/browser/gen_profiles --out $(BUILD)/browser/bench
+	$(BUILD)/venv/$(BROWSER_PYV)/bin/python bench/visual_bench.py --gen $(BUILD)/browser/gen_profiles --out $(BUILD)/browser/bench $(VISUAL_ARGS)
 
 # Re-embed src/core/write/assets/* after editing them.
 assets:
