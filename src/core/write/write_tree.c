@@ -223,7 +223,8 @@ static int push_children(printer *pr, uint32_t node, uint32_t depth)
         pr->keys[m++] = key_of(pr, small);
         more = 0;
     }
-    qsort(pr->keys, m, sizeof *pr->keys, cmp_kid);
+    if (m > 1)
+        qsort(pr->keys, m, sizeof *pr->keys, cmp_kid);
     if (!grow((void **)&pr->stack, &pr->cap, pr->len + m + 1, sizeof *pr->stack))
         return -1;
     if (more)
