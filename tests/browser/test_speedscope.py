@@ -67,13 +67,21 @@ def load(browser, site, path, view="sandwich"):
     return doc
 
 
+# the toolbar's title: the profile shown, then "(i/n)" when there are several
+TITLE = """(() => {
+  for (const s of document.querySelectorAll('span'))
+    if (s.parentElement.tagName === 'DIV' && /\\(\\d+\\/\\d+\\)$/.test(s.textContent))
+      return s;
+  return null; })()"""
+
+
 def title(browser):
-    """The toolbar's title: the profile shown and "(i/n)" when there are several."""
-    return browser.eval("""(() => {
-      for (const s of document.querySelectorAll('span'))
-        if (s.parentElement.tagName === 'DIV' && /\\(\\d+\\/\\d+\\)$/.test(s.textContent))
-          return s.textContent;
-      return null; })()""")
+    return browser.eval(f"(() => {{ const s = {TITLE}; return s && s.textContent; }})()")
+
+
+def center_of(element_js):
+    return f"""(() => {{ const r = {element_js}.getBoundingClientRect();
+      return [r.left + r.width / 2, r.top + r.height / 2]; }})()"""
 
 
 def profile_list(browser):
@@ -89,12 +97,7 @@ def profile_list(browser):
 
 def choose_profile(browser, name):
     """Opens the profile selector by clicking the title and clicks the profile's row."""
-    x, y = browser.eval("""(() => {
-      for (const s of document.querySelectorAll('span'))
-        if (s.parentElement.tagName === 'DIV' && /\\(\\d+\\/\\d+\\)$/.test(s.textContent)) {
-          const r = s.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }
-      })()""")
-    browser.click(x, y)
+    browser.click(*browser.eval(center_of(TITLE)))
     row = browser.eval(f"""(() => {{
       for (const r of document.querySelectorAll('tr[title]'))
         if (r.title === {name!r}) {{
@@ -108,12 +111,11 @@ def choose_profile(browser, name):
 
 def click_text(browser, text):
     """Clicks the element of the toolbar whose own text is text."""
-    x, y = browser.eval(f"""(() => {{
+    element = f"""(() => {{
       for (const e of document.querySelectorAll('div'))
-        if (e.lastChild && e.lastChild.nodeType === 3 && e.lastChild.textContent === {text!r}) {{
-          const r = e.getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; }}
-      }})()""")
-    browser.click(x, y)
+        if (e.lastChild && e.lastChild.nodeType === 3 && e.lastChild.textContent === {text!r})
+          return e; }})()"""
+    browser.click(*browser.eval(center_of(element)))
 
 
 def sandwich(browser):

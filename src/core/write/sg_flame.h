@@ -8,8 +8,8 @@
  * their root. Widths are values in the view's column; a frame's start is its offset
  * from the left edge in the same units, so a drawing scales by one factor.
  *
- * Work and memory grow with the records and their stacks' lengths plus the frames
- * wide enough to draw, never with the samples. */
+ * Work grows with the records, their stacks' lengths and the frames wide enough to
+ * draw; memory with the trie and the records; neither with the samples. */
 #ifndef SG_FLAME_H
 #define SG_FLAME_H
 
