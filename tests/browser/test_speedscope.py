@@ -1,9 +1,10 @@
 """Our speedscope files loaded in the speedscope app itself, as a person would: the npm
 package `speedscope` (pinned in package.json here, installed by `make test-browser` into
 build/browser/npm, its path in SG_SPEEDSCOPE) is served from 127.0.0.1 with the profile
-beside it and opened with `#profileURL=`. The file must import (no error screen, no
-alert, no console error), every thread must be a profile under its name, and functions
-must be listed, weighed and found by the app's own search.
+beside it and opened with `#profileURL=`. The file must match the schema the app ships
+and import (no error screen, no alert, no console error), every thread must be a
+profile under its name, and functions must be listed, weighed and found by the app's
+own search.
 
 speedscope draws its flame charts on a canvas; its thread list (the profile selector)
 and its Sandwich view (a table of functions with total and self time) are HTML, so the
@@ -16,6 +17,7 @@ import re
 import shutil
 import threading
 
+import jsonschema
 import pytest
 
 from conftest import TARGETS, model, shot, spyglass
@@ -57,6 +59,9 @@ def load(browser, site, path, view="sandwich"):
     shutil.copy(path, root / "p" / name)
     with open(path, encoding="utf-8") as f:
         doc = json.load(f)
+    # the schema this very version of the app ships
+    with open(os.path.join(APP, "file-format-schema.json"), encoding="utf-8") as f:
+        jsonschema.validate(doc, json.load(f))
     # a new query string each time: a change of the hash alone would not reload the app
     browser.open(f"{base}/app/index.html?load={_loads[0]}#profileURL=/p/{name}&view={view}")
     first = doc["profiles"][doc.get("activeProfileIndex", 0)]["name"]
