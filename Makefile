@@ -83,18 +83,29 @@ $(BUILD)/browser/gen_profiles: tests/browser/gen_profiles.c $(CORE_SRC) $(CORE_H
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) -o $@ $< $(CORE_SRC) -lz -lm
 
-test-browser: $(BUILD)/browser/gen_profiles
+# The speedscope app itself (npm package `speedscope`, pinned with its dependencies in
+# tests/browser/package*.json): tests/browser/test_speedscope.py loads our files in it.
+SPEEDSCOPE_DIR := $(BUILD)/browser/npm
+$(SPEEDSCOPE_DIR)/.installed: tests/browser/package.json tests/browser/package-lock.json
+	@command -v npm >/dev/null || { echo "spyglass: error: npm not found: install Node.js with npm (the speedscope browser test needs it)" >&2; exit 1; }
+	@rm -rf $(SPEEDSCOPE_DIR) && mkdir -p $(SPEEDSCOPE_DIR)
+	cp tests/browser/package.json tests/browser/package-lock.json $(SPEEDSCOPE_DIR)/
+	cd $(SPEEDSCOPE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-browser: $(BUILD)/browser/gen_profiles $(SPEEDSCOPE_DIR)/.installed
 	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
 	@rm -rf $(BUILD)/browser/models && mkdir -p $(BUILD)/browser/models
 	@$(BUILD)/browser/gen_profiles models $(BUILD)/browser/models
 	@echo "== browser tests (Chromium, Python $(BROWSER_PYV))"
 	cd tests/browser && SG_MODELS=$(abspath $(BUILD)/browser/models) SG_SHOTS=$(abspath $(BUILD)/browser) \
+		SG_SPEEDSCOPE=$(abspath $(SPEEDSCOPE_DIR))/node_modules/speedscope/dist/release \
 		../../$(BUILD)/venv/$(BROWSER_PYV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Size and time to first render of a 100,000-stack profile (not part of `make test`).
 bench-visual: $(BUILD)/browser/gen_profiles
 	@$(MAKE) --no-print-directory $(BUILD)/venv/$(BROWSER_PYV)/.installed
-	$(BUILD)/venv/$(BROWSER_PYV)/bin/python bench/visual_bench.py --gen $(BUILD)/browser/gen_profiles --out $(BUILD)/browser/bench
+	$(BUILD)/venv/$(BROWSER_PYV)/bin/python bench/visual_bench.py --gen $(BUILD)/browser/gen_profiles --out $(BUILD)/browser/bench $(VISUAL_ARGS)
 
 # Re-embed src/core/write/assets/* after editing them.
 assets:

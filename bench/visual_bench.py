@@ -98,13 +98,16 @@ def main():
     ap.add_argument("--stacks", type=int, default=100_000)
     ap.add_argument("--samples", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--profile", help="measure this profile instead of generating one "
+                    "(e.g. the model.pb.gz that bench/write_bench saves)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
-    prof = os.path.join(args.out, "big.pb.gz")
+    prof = args.profile or os.path.join(args.out, "big.pb.gz")
     html = os.path.join(args.out, "big.html")
     svg = os.path.join(args.out, "big.svg")
     py = sys.executable
-    t_gen = run([args.gen, "big", prof, str(args.stacks), str(args.samples)])
+    t_gen = 0.0 if args.profile else run([args.gen, "big", prof, str(args.stacks),
+                                          str(args.samples)])
     t_html = [run([py, "-m", "spyglass", "report", prof, "-o", html]) for _ in range(args.repeat)]
     t_svg = [run([py, "-m", "spyglass", "report", prof, "-o", svg]) for _ in range(args.repeat)]
     import spyglass
@@ -126,8 +129,11 @@ def main():
     finally:
         b.close()
     med = statistics.median
-    print(f"profile: {args.samples:,} samples over {args.stacks:,} distinct stacks "
-          f"(generated in {t_gen:.1f} s, {os.path.getsize(prof) / 1e6:.1f} MB)")
+    if args.profile:
+        print(f"profile: {prof} ({os.path.getsize(prof) / 1e6:.1f} MB)")
+    else:
+        print(f"profile: {args.samples:,} samples over {args.stacks:,} distinct stacks "
+              f"(generated in {t_gen:.1f} s, {os.path.getsize(prof) / 1e6:.1f} MB)")
     print(f"html: {os.path.getsize(html) / 1e6:.1f} MB; writer {med(w_html):.2f} s "
           f"(spyglass report {med(t_html):.2f} s); {hr[0][3]:,} frames")
     print(f"  first render {med(h[0]['first'] for h in hr):.0f} ms after navigation start "

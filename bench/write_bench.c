@@ -4,7 +4,10 @@
  * format runs in a fresh fork so its peak memory (getrusage maxrss of the child, less
  * what the child had resident when it started: the model) is its own.
  *
- *   make bench-writers            (or: build/bench/write_bench [samples] [stacks])
+ *   make bench-writers  (or: build/bench/write_bench [samples] [stacks] [formats|all] [dir])
+ *
+ * formats: a comma-separated list (default all); dir: each output is also saved there
+ * as dir/FORMAT, and the model as dir/model.pb.gz (for bench/visual_bench.py --profile).
  *
  * Deterministic: a fixed xorshift seed, so runs compare. Not part of `make test`. */
 #include <stdio.h>
@@ -118,7 +121,17 @@ int main(int argc, char **argv)
            sg_profile_nfunctions(p), now() - t0, base_kb / 1024.0);
     printf("%-12s %10s %12s %14s\n", "format", "seconds", "output MiB", "extra peak MiB");
     char formats[512];
-    snprintf(formats, sizeof formats, "%s", sg_write_formats());
+    snprintf(formats, sizeof formats, "%s",
+             argc > 3 && strcmp(argv[3], "all") ? argv[3] : sg_write_formats());
+    if (argc > 4) {
+        char path[4096];
+        sg_error err;
+        snprintf(path, sizeof path, "%s/model.pb.gz", argv[4]);
+        if (sg_profile_save(p, path, &err)) {
+            fprintf(stderr, "write_bench: %s: %s\n", path, err.msg);
+            return 1;
+        }
+    }
     for (char *save = NULL, *f = strtok_r(formats, ",", &save); f;
          f = strtok_r(NULL, ",", &save)) {
         int fd[2];
@@ -136,6 +149,13 @@ int main(int argc, char **argv)
             int rc = sg_write(p, f, NULL, &out, &err);
             double secs = now() - a;
             long kb = maxrss_kb(RUSAGE_SELF);
+            if (!rc && argc > 4) {
+                char path[4096];
+                snprintf(path, sizeof path, "%s/%s", argv[4], f);
+                FILE *fp = fopen(path, "wb");
+                if (!fp || fwrite(out.data, 1, out.len, fp) != out.len || fclose(fp))
+                    _exit(2);
+            }
             char line[256];
             int n = rc ? snprintf(line, sizeof line, "%-12s failed: %s\n", f, err.msg)
                        : snprintf(line, sizeof line, "%-12s %10.3f %12.1f %14.1f\n", f, secs,

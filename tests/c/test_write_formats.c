@@ -385,17 +385,14 @@ static void test_speedscope(void)
         s, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
            "\"exporter\":\"spyglass\",\"name\":\"python app.py\",\"activeProfileIndex\":0,"
            "\"shared\":{\"frames\":["
-           "{\"name\":\"main\",\"file\":\"/src/app.py\",\"line\":2},"
-           "{\"name\":\"main\",\"file\":\"/src/app.py\",\"line\":3},"
-           "{\"name\":\"main\",\"file\":\"/src/app.py\",\"line\":4},"
-           "{\"name\":\"work\",\"file\":\"/src/app.py\",\"line\":9},"
-           "{\"name\":\"fib\",\"file\":\"/src/app.py\",\"line\":15},"
-           "{\"name\":\"fib\",\"file\":\"/src/app.py\",\"line\":14},"
+           "{\"name\":\"main\",\"file\":\"/src/app.py\",\"line\":1},"
+           "{\"name\":\"work\",\"file\":\"/src/app.py\",\"line\":6},"
+           "{\"name\":\"fib\",\"file\":\"/src/app.py\",\"line\":12},"
            "{\"name\":\"Condition.wait\",\"file\":\"/usr/lib/python3.12/threading.py\","
-           "\"line\":320}]},"
+           "\"line\":300}]},"
            "\"profiles\":[{\"type\":\"sampled\",\"name\":\"thread MainThread (11)\","
            "\"unit\":\"nanoseconds\",\"startValue\":0,"
-           "\"samples\":[[0,3],[1,4,4,5],[2,6]],"
+           "\"samples\":[[0,1],[0,2,2,2],[0,3]],"
            "\"weights\":[600000000,300000000,100000000],\"endValue\":1000000000}]}\n");
     free(s);
     /* with a timeline: samples in time order, runs merged */
@@ -408,8 +405,31 @@ static void test_speedscope(void)
     sg_profile_timeline_add(p, t1, fib, SG_F_ONCPU | SG_F_GIL, at += 10000000);
     sg_profile_timeline_add(p, t1, work, SG_F_ONCPU | SG_F_GIL, at += 10000000);
     s = render(p, "speedscope", &o, NULL);
-    SG_CHECK(s && strstr(s, "\"samples\":[[0,3],[1,4,4,5],[0,3]],"
+    SG_CHECK(s && strstr(s, "\"samples\":[[0,1],[0,2,2,2],[0,1]],"
                             "\"weights\":[30000000,10000000,10000000],\"endValue\":50000000}"));
+    free(s);
+    sg_profile_free(p);
+
+    /* a stack that differs from main -> work only in lines is the same stack of frames:
+     * one entry, weights summed; in a timeline its samples extend work's run */
+    p = sampled(false);
+    uint32_t mn5 = sg_profile_child(p, SG_ROOT, L(p, "main", "/src/app.py", 1, 5));
+    uint32_t work7 = sg_profile_child(p, mn5, L(p, "work", "/src/app.py", 6, 7));
+    add(p, t1, work7, SG_F_ONCPU | SG_F_GIL, 5, 0);
+    s = render(p, "speedscope", &o, NULL);
+    SG_CHECK(s && strstr(s, "\"samples\":[[0,1],[0,2,2,2],[0,3]],"
+                            "\"weights\":[650000000,300000000,100000000],"
+                            "\"endValue\":1050000000}"));
+    SG_CHECK(s && !strstr(s, "\"line\":5") && !strstr(s, "\"line\":7"));
+    free(s);
+    rec = sg_profile_records(p);
+    work = rec[0].node;
+    sg_profile_timeline_add(p, t1, work, SG_F_ONCPU | SG_F_GIL, at += 10000000);
+    sg_profile_timeline_add(p, t1, work7, SG_F_ONCPU | SG_F_GIL, at += 10000000);
+    sg_profile_timeline_add(p, t1, work, SG_F_ONCPU | SG_F_GIL, at += 10000000);
+    s = render(p, "speedscope", &o, NULL);
+    SG_CHECK(s && strstr(s, "\"samples\":[[0,1]],\"weights\":[30000000],"
+                            "\"endValue\":30000000}"));
     free(s);
     sg_profile_free(p);
 }

@@ -450,7 +450,7 @@ def test_speedscope_timeline_keeps_order(sampled, tmp_path):
     by_track = defaultdict(list)
     for rec, t in sorted(d["timeline"], key=lambda e: e[1]):
         r = d["records"][rec]
-        by_track[r["track"]].append(tuple(r["stack"]))
+        by_track[r["track"]].append(tuple(locs[x][0] for x in r["stack"]))  # functions
     interval = d["meta"]["interval_ns"]
     expected = []
     for track, stacks in by_track.items():
@@ -466,7 +466,9 @@ def test_speedscope_timeline_keeps_order(sampled, tmp_path):
     want = [[[list(s), w] for s, w in runs] for runs in expected]
     assert sorted(got) == sorted(want)
     assert any(len(r) > 1 for r in got)
-    assert locs  # frames are locations: indexes match the model's
+    # frames are functions: indexes match the model's
+    assert [[f["name"], f["file"], f["line"]] for f in doc["shared"]["frames"]] == \
+        [list(f) for f in d["functions"]]
 
 
 # ---- chrome ----

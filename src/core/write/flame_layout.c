@@ -1,10 +1,15 @@
 /* sg_flame: the records' stacks merged by function into one tree, then ordered, pruned
  * and laid out for drawing (see sg_flame.h).
  *
- * A trie node of the profile maps to one frame per context (the thread or "[partial]"
- * level it hangs under); the mapping is memoised per trie node, so a record costs the
- * part of its path not seen before in the same context, and building is linear in the
- * distinct stacks. */
+ * A trie node of the profile maps to one node of the tree of functions (sg_wc_ftree),
+ * and that to one frame per context (the synthetic levels a record hangs under:
+ * process, thread, "[partial]"). The records are taken one context at a time: their
+ * values are summed along the function-tree path (only the nodes they touch), then
+ * frames are made from the top down, and only the children of a frame wide enough to
+ * be drawn are made at all (each with its total, so the layout can merge the narrow
+ * ones), never the subtrees below. So a profile of millions of trie nodes and many
+ * threads costs its stacks' lengths and the frames drawn, not a frame per node and
+ * thread. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,21 +29,10 @@ static uint64_t frame_key(uint32_t parent, uint32_t kind, uint32_t id)
     return sg_hash64((uint64_t)parent * 0x9e3779b97f4a7c15ULL ^ ((uint64_t)kind << 32 | id));
 }
 
-/* The child (kind, id) of parent, created when missing; SG_NONE when out of memory. */
-static uint32_t child(sg_flame *f, uint32_t parent, uint32_t kind, uint32_t id)
+/* A new frame under parent; SG_NONE when out of memory. */
+static uint32_t add_frame(sg_flame *f, uint32_t parent, uint32_t kind, uint32_t id)
 {
-    uint64_t k = frame_key(parent, kind, id);
-    for (;; k = sg_hash64(k + 1)) {
-        const uint64_t *v = sg_map_get(&f->index, k);
-        if (!v)
-            break;
-        const sg_flame_node *n = &f->nodes[*v];
-        if (n->parent == parent && n->kind == kind && n->id == id)
-            return (uint32_t)*v;
-    }
     if (f->n >= UINT32_MAX - 1 || !sg_grow((void **)&f->nodes, &f->cap, f->n + 1, sizeof *f->nodes, 256))
-        return SG_NONE;
-    if (!sg_map_put(&f->index, k, f->n))
         return SG_NONE;
     uint32_t id_new = (uint32_t)f->n++;
     sg_flame_node *pn = &f->nodes[parent];
@@ -52,13 +46,35 @@ static uint32_t child(sg_flame *f, uint32_t parent, uint32_t kind, uint32_t id)
     return id_new;
 }
 
+/* The synthetic child (kind, id) of parent, created when missing; SG_NONE when out of
+ * memory. */
+static uint32_t child(sg_flame *f, uint32_t parent, uint32_t kind, uint32_t id)
+{
+    uint64_t k = frame_key(parent, kind, id);
+    for (;; k = sg_hash64(k + 1)) {
+        const uint64_t *v = sg_map_get(&f->index, k);
+        if (!v)
+            break;
+        const sg_flame_node *n = &f->nodes[*v];
+        if (n->parent == parent && n->kind == kind && n->id == id)
+            return (uint32_t)*v;
+    }
+    uint32_t id_new = add_frame(f, parent, kind, id);
+    if (id_new == SG_NONE || !sg_map_put(&f->index, k, id_new))
+        return SG_NONE;
+    return id_new;
+}
+
 typedef struct builder {
     sg_flame *f;
     const sg_profile *p;
-    uint32_t *memo_frame; /* trie node -> frame, valid when memo_ctx matches */
-    uint32_t *memo_ctx;
-    uint32_t *path;       /* scratch: trie nodes leaf first */
-    uint32_t *ctx_of;     /* (track, partial) -> context frame, SG_NONE until needed */
+    sg_wc_ftree ft;
+    int64_t *self, *total, *aux; /* by function-tree node, for the context at hand */
+    uint32_t *touched;           /* the function-tree nodes with a total, to reset */
+    size_t ntouched;
+    uint32_t *stack;             /* scratch: (function-tree node, frame) pairs */
+    size_t stack_cap;
+    uint32_t *ctx_of; /* (track, partial) -> context frame, SG_NONE until needed */
 } builder;
 
 /* The frame under which the stacks of this track (partial or not) hang. */
@@ -78,29 +94,87 @@ static uint32_t context(builder *b, const sg_flame_opts *o, uint32_t track, bool
     return *slot = at;
 }
 
-/* The frame of trie node n under context ctx. */
-static uint32_t frame_of(builder *b, uint32_t ctx, uint32_t n)
+/* Adds one record's value along its function-tree path. */
+static void add_path(builder *b, uint32_t node, int64_t v, int64_t aux)
 {
-    const sg_node *nodes = sg_profile_nodes(b->p);
-    const sg_location *loc = sg_profile_locations(b->p);
-    size_t depth = 0;
-    uint32_t at = ctx;
-    for (uint32_t m = n; m != SG_ROOT && m != SG_NONE; m = nodes[m].parent) {
-        if (b->memo_ctx[m] == ctx) {
-            at = b->memo_frame[m];
+    uint32_t n = b->ft.same[node];
+    b->self[n] += v;
+    b->aux[n] += aux;
+    for (;;) {
+        if (!b->total[n])
+            b->touched[b->ntouched++] = n;
+        b->total[n] += v;
+        if (n == SG_ROOT)
             break;
+        n = sg_wc_ftree_parent(&b->ft, b->p, n);
+    }
+}
+
+/* The frames of the context's sums under frame ctx, from the top down; the children of
+ * a frame narrower than min_value are not made. Then the sums are cleared. */
+static int emit_context(builder *b, uint32_t ctx, int64_t min_value)
+{
+    sg_flame *f = b->f;
+    const sg_location *loc = sg_profile_locations(b->p);
+    const sg_node *nodes = sg_profile_nodes(b->p);
+    int rc = -1;
+    f->nodes[ctx].self += b->self[SG_ROOT];
+    f->nodes[ctx].aux += b->aux[SG_ROOT];
+    size_t sp = 0;
+    if (!sg_grow((void **)&b->stack, &b->stack_cap, 2, sizeof *b->stack, 256))
+        goto out;
+    b->stack[sp++] = SG_ROOT;
+    b->stack[sp++] = ctx;
+    while (sp) {
+        uint32_t frame = b->stack[--sp], n = b->stack[--sp];
+        for (uint32_t i = b->ft.first[n]; i < b->ft.first[n + 1]; i++) {
+            uint32_t k = b->ft.kids[i];
+            if (b->total[k] <= 0)
+                continue;
+            uint32_t fk = add_frame(f, frame, SG_FLAME_FUNCTION,
+                                    loc[nodes[k].location].function);
+            if (fk == SG_NONE)
+                goto out;
+            f->nodes[fk].self = b->self[k];
+            f->nodes[fk].aux = b->aux[k];
+            f->nodes[fk].total = b->total[k];
+            if (b->total[k] < min_value)
+                continue; /* drawn as part of "[N narrow frames]" at most */
+            if (!sg_grow((void **)&b->stack, &b->stack_cap, sp + 2, sizeof *b->stack, 256))
+                goto out;
+            b->stack[sp++] = k;
+            b->stack[sp++] = fk;
         }
-        b->path[depth++] = m;
     }
-    while (depth--) {
-        uint32_t m = b->path[depth];
-        at = child(b->f, at, SG_FLAME_FUNCTION, loc[nodes[m].location].function);
-        if (at == SG_NONE)
-            return SG_NONE;
-        b->memo_ctx[m] = ctx;
-        b->memo_frame[m] = at;
+    rc = 0;
+out:
+    for (size_t i = 0; i < b->ntouched; i++) {
+        uint32_t n = b->touched[i];
+        b->self[n] = b->total[n] = b->aux[n] = 0;
     }
-    return at;
+    b->ntouched = 0;
+    return rc;
+}
+
+static bool counted(const sg_wc_ctx *c, const sg_flame_opts *o, const sg_record *r,
+                    size_t nt, size_t nn, int64_t *v)
+{
+    if (r->track >= nt || r->node >= nn || (o->track != SG_NONE && r->track != o->track))
+        return false;
+    *v = sg_wc_value(c, r);
+    return *v > 0;
+}
+
+int64_t sg_flame_grand(const sg_wc_ctx *c, const sg_flame_opts *o)
+{
+    const sg_profile *p = c->p;
+    size_t nt = sg_profile_ntracks(p), nn = sg_profile_nnodes(p), nr = sg_profile_nrecords(p);
+    const sg_record *r = sg_profile_records(p);
+    int64_t grand = 0, v;
+    for (size_t i = 0; i < nr; i++)
+        if (counted(c, o, &r[i], nt, nn, &v))
+            grand += v;
+    return grand;
 }
 
 int sg_flame_build(sg_flame *f, const sg_wc_ctx *c, const sg_flame_opts *o)
@@ -109,20 +183,20 @@ int sg_flame_build(sg_flame *f, const sg_wc_ctx *c, const sg_flame_opts *o)
     sg_map_init(&f->index);
     const sg_profile *p = c->p;
     size_t nn = sg_profile_nnodes(p), nt = sg_profile_ntracks(p), nr = sg_profile_nrecords(p);
-    const sg_node *nodes = sg_profile_nodes(p);
+    const sg_record *r = sg_profile_records(p);
     builder b = {.f = f, .p = p};
+    uint32_t *ctx = malloc((nr ? nr : 1) * sizeof *ctx);   /* record -> context frame */
+    uint32_t *order = malloc((nr ? nr : 1) * sizeof *order); /* records by context */
+    size_t *first = NULL;
     int rc = -1;
-    uint32_t maxdepth = 0;
-    for (size_t i = 0; i < nn; i++)
-        maxdepth = nodes[i].depth > maxdepth ? nodes[i].depth : maxdepth;
-    b.memo_frame = malloc((nn ? nn : 1) * sizeof *b.memo_frame);
-    b.memo_ctx = malloc((nn ? nn : 1) * sizeof *b.memo_ctx);
-    b.path = malloc(((size_t)maxdepth + 1) * sizeof *b.path);
+    b.self = calloc(nn ? nn : 1, sizeof *b.self);
+    b.total = calloc(nn ? nn : 1, sizeof *b.total);
+    b.aux = calloc(nn ? nn : 1, sizeof *b.aux);
+    b.touched = malloc((nn ? nn : 1) * sizeof *b.touched);
     b.ctx_of = malloc((nt ? nt : 1) * 2 * sizeof *b.ctx_of);
-    if (!b.memo_frame || !b.memo_ctx || !b.path || !b.ctx_of ||
-        !sg_grow((void **)&f->nodes, &f->cap, 1, sizeof *f->nodes, 256))
+    if (sg_wc_ftree_init(&b.ft, p) || !ctx || !order || !b.self || !b.total || !b.aux ||
+        !b.touched || !b.ctx_of || !sg_grow((void **)&f->nodes, &f->cap, 1, sizeof *f->nodes, 256))
         goto out;
-    memset(b.memo_ctx, 0xff, (nn ? nn : 1) * sizeof *b.memo_ctx);
     memset(b.ctx_of, 0xff, (nt ? nt : 1) * 2 * sizeof *b.ctx_of);
     f->nodes[0] = (sg_flame_node){.parent = SG_NONE, .first_child = SG_NONE,
                                   .next_sibling = SG_NONE, .kind = SG_FLAME_ROOT};
@@ -130,34 +204,60 @@ int sg_flame_build(sg_flame *f, const sg_wc_ctx *c, const sg_flame_opts *o)
     /* traced profiles: the time column is drawn, the calls (hits) column is aux */
     bool aux = !c->sampled && c->col != 0 && sg_profile_meta_get(p)->n_values > 0;
     f->has_aux = aux;
-    const sg_record *r = sg_profile_records(p);
+    /* the context frames, in the records' order, then the records grouped by them */
+    int64_t v;
     for (size_t i = 0; i < nr; i++) {
-        if (r[i].track >= nt || r[i].node >= nn)
+        ctx[i] = SG_NONE;
+        if (!counted(c, o, &r[i], nt, nn, &v))
             continue;
-        if (o->track != SG_NONE && r[i].track != o->track)
-            continue;
-        int64_t v = sg_wc_value(c, &r[i]);
-        if (v <= 0)
-            continue;
-        uint32_t ctx = context(&b, o, r[i].track, (r[i].flags & SG_F_PARTIAL) != 0);
-        uint32_t leaf = ctx == SG_NONE ? SG_NONE : frame_of(&b, ctx, r[i].node);
-        if (leaf == SG_NONE)
+        ctx[i] = context(&b, o, r[i].track, (r[i].flags & SG_F_PARTIAL) != 0);
+        if (ctx[i] == SG_NONE)
             goto out;
-        f->nodes[leaf].self += v;
-        if (aux)
-            f->nodes[leaf].aux += r[i].values[0];
     }
-    /* a child is always created after its parent */
+    size_t nctx = f->n; /* every context frame exists now */
+    first = calloc(nctx + 1, sizeof *first);
+    if (!first)
+        goto out;
+    for (size_t i = 0; i < nr; i++)
+        if (ctx[i] != SG_NONE)
+            first[ctx[i] + 1]++;
+    for (size_t k = 0; k < nctx; k++)
+        first[k + 1] += first[k];
+    for (size_t i = 0; i < nr; i++)
+        if (ctx[i] != SG_NONE)
+            order[first[ctx[i]]++] = (uint32_t)i;
+    /* first[k] is now the end of context k's run */
+    size_t at = 0;
+    for (size_t k = 0; k < nctx; k++) {
+        if (at == first[k])
+            continue;
+        for (; at < first[k]; at++) {
+            const sg_record *ri = &r[order[at]];
+            add_path(&b, ri->node, sg_wc_value(c, ri), aux ? ri->values[0] : 0);
+        }
+        if (emit_context(&b, (uint32_t)k, o->min_value))
+            goto out;
+    }
+    /* function frames carry their totals; a synthetic frame's is its self and its
+     * children's, and children come after their parent */
     for (size_t i = 0; i < f->n; i++)
-        f->nodes[i].total = f->nodes[i].self;
+        if (f->nodes[i].kind != SG_FLAME_FUNCTION)
+            f->nodes[i].total = f->nodes[i].self;
     for (size_t i = f->n; i-- > 1;)
-        f->nodes[f->nodes[i].parent].total += f->nodes[i].total;
+        if (f->nodes[f->nodes[i].parent].kind != SG_FLAME_FUNCTION)
+            f->nodes[f->nodes[i].parent].total += f->nodes[i].total;
     rc = 0;
 out:
-    free(b.memo_frame);
-    free(b.memo_ctx);
-    free(b.path);
+    sg_wc_ftree_free(&b.ft);
+    free(b.self);
+    free(b.total);
+    free(b.aux);
+    free(b.touched);
+    free(b.stack);
     free(b.ctx_of);
+    free(ctx);
+    free(order);
+    free(first);
     return rc;
 }
 

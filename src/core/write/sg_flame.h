@@ -8,7 +8,8 @@
  * their root. Widths are values in the view's column; a frame's start is its offset
  * from the left edge in the same units, so a drawing scales by one factor.
  *
- * Work and memory grow with the distinct stacks (records), never with the samples. */
+ * Work grows with the records, their stacks' lengths and the frames wide enough to
+ * draw; memory with the trie and the records; neither with the samples. */
 #ifndef SG_FLAME_H
 #define SG_FLAME_H
 
@@ -52,6 +53,8 @@ typedef struct sg_flame {
 typedef struct sg_flame_opts {
     uint32_t track;  /* SG_NONE: every track */
     bool per_thread; /* a thread level under the root (and a process level if several) */
+    int64_t min_value; /* a frame narrower gets no children (what sg_flame_layout with
+                        * the same min_value leaves out); 0: the whole tree */
 } sg_flame_opts;
 
 /* Builds the tree of the records counted by c's view. Records with a value <= 0 are
@@ -59,6 +62,8 @@ typedef struct sg_flame_opts {
  * column is the calls (hits) column. -1 when out of memory; sg_flame_free is safe
  * either way. */
 int sg_flame_build(sg_flame *f, const sg_wc_ctx *c, const sg_flame_opts *o);
+/* The root's total sg_flame_build would give (to choose min_value first). */
+int64_t sg_flame_grand(const sg_wc_ctx *c, const sg_flame_opts *o);
 
 /* Orders every frame's children widest first (ties by name, so output is
  * deterministic), merges the children narrower than min_value into one SG_FLAME_OTHER

@@ -40,6 +40,29 @@ uint32_t *sg_wc_tracks_sorted(const sg_profile *p);
  * have nnodes entries, are malloc'ed and owned by the caller; -1 when out of memory. */
 int sg_wc_node_values(const sg_wc_ctx *c, uint32_t track, int64_t **self, int64_t **total);
 
+/* same[n] for every trie node: the lowest-numbered node whose path has the same
+ * functions root to leaf, so nodes that differ only in lines map to one (the tree of
+ * functions the call tree and speedscope show). same[n] <= n; the nodes with
+ * same[m] == m form that tree, m's parent in it being same[parent(m)] < m. Linear in
+ * the trie. malloc'ed; NULL when out of memory. */
+uint32_t *sg_wc_same_functions(const sg_profile *p);
+
+/* That tree of functions with its child lists: kids[first[f] .. first[f + 1]) are the
+ * children of node f (a node with same[f] == f), ids ascending. Linear in the trie. */
+typedef struct sg_wc_ftree {
+    size_t n; /* trie nodes: same, first (n + 1) and kids are indexed by trie node */
+    uint32_t *same, *first, *kids;
+} sg_wc_ftree;
+
+/* -1 when out of memory; sg_wc_ftree_free is safe either way. */
+int sg_wc_ftree_init(sg_wc_ftree *t, const sg_profile *p);
+void sg_wc_ftree_free(sg_wc_ftree *t);
+/* The function-tree parent of f (f != SG_ROOT). */
+static inline uint32_t sg_wc_ftree_parent(const sg_wc_ftree *t, const sg_profile *p, uint32_t f)
+{
+    return t->same[sg_profile_nodes(p)[f].parent];
+}
+
 typedef struct sg_wc_stat {
     int64_t self, total;
 } sg_wc_stat;

@@ -7,7 +7,11 @@
  *
  * A ';' inside a name would split a frame and a newline would split a line, so names
  * are escaped as in the text reports (a newline becomes \x0a) and ';' becomes ':'. The
- * count is parsed after the last space, so spaces in names are harmless. */
+ * count is parsed after the last space, so spaces in names are harmless.
+ *
+ * Records differ by thread state too, so many share one line: values are summed per
+ * (prefix, trie node) first and each frame's text is made once per location, so the
+ * work is that of the output, not of every record's stack. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +40,7 @@ static void put_clean(sg_buf *b, const char *s, size_t len)
             b->data[i] = ':';
 }
 
-static void put_frame(sg_buf *b, const sg_profile *p, uint32_t loc)
+static void put_frame_text(sg_buf *b, const sg_profile *p, uint32_t loc)
 {
     const sg_location *l = &sg_profile_locations(p)[loc];
     const sg_function *f = &sg_profile_functions(p)[l->function];
@@ -47,12 +51,35 @@ static void put_frame(sg_buf *b, const sg_profile *p, uint32_t loc)
     sg_buf_printf(b, ":%d)", (int)l->line);
 }
 
-/* Appends the text of one stack: prefix frames, then the trie path root first. */
+/* Every location's frame text, made once: text of location l is
+ * frames.data[off[l] .. off[l + 1]). */
+typedef struct frame_texts {
+    sg_buf text;
+    size_t *off;
+} frame_texts;
+
+static int frame_texts_init(frame_texts *ft, const sg_profile *p)
+{
+    size_t nl = sg_profile_nlocations(p);
+    sg_buf_init(&ft->text);
+    ft->off = malloc((nl + 1) * sizeof *ft->off);
+    if (!ft->off)
+        return -1;
+    for (size_t l = 0; l < nl; l++) {
+        ft->off[l] = ft->text.len;
+        put_frame_text(&ft->text, p, (uint32_t)l);
+    }
+    ft->off[nl] = ft->text.len;
+    return sg_buf_failed(&ft->text) ? -1 : 0;
+}
+
+/* Appends the text of one stack: prefix frames for the track, then the trie path root
+ * first. */
 static int put_stack(sg_buf *b, const sg_profile *p, const sg_write_opts *o,
-                     const sg_record *r, uint32_t *path)
+                     const frame_texts *ft, uint32_t track, uint32_t node, uint32_t *path)
 {
     const sg_node *nodes = sg_profile_nodes(p);
-    const sg_track *t = &sg_profile_tracks_c(p)[r->track];
+    const sg_track *t = &sg_profile_tracks_c(p)[track];
     bool any = false;
     if (sg_profile_nprocesses(p) > 1) {
         sg_buf_printf(b, "process %u", (unsigned)sg_profile_processes_c(p)[t->process].pid);
@@ -68,7 +95,7 @@ static int put_stack(sg_buf *b, const sg_profile *p, const sg_write_opts *o,
         any = true;
     }
     size_t depth = 0;
-    for (uint32_t n = r->node; n != SG_ROOT && n != SG_NONE; n = nodes[n].parent)
+    for (uint32_t n = node; n != SG_ROOT && n != SG_NONE; n = nodes[n].parent)
         path[depth++] = nodes[n].location;
     if (!depth) {
         sg_buf_puts(b, any ? ";[no frames]" : "[no frames]");
@@ -77,10 +104,56 @@ static int put_stack(sg_buf *b, const sg_profile *p, const sg_write_opts *o,
     while (depth--) {
         if (any)
             sg_buf_putc(b, ';');
-        put_frame(b, p, path[depth]);
+        uint32_t l = path[depth];
+        sg_buf_append(b, ft->text.data + ft->off[l], ft->off[l + 1] - ft->off[l]);
         any = true;
     }
     return 0;
+}
+
+/* The records' values summed per (prefix, node): the prefix is the track with
+ * per_thread, else the process when there are several, else nothing; one record
+ * of each sum stands for it. */
+typedef struct stack_sum {
+    uint32_t track, node;
+    int64_t count;
+} stack_sum;
+
+static stack_sum *sum_stacks(const sg_wc_ctx *c, const sg_write_opts *o, size_t *n)
+{
+    const sg_profile *p = c->p;
+    const sg_record *r = sg_profile_records(p);
+    const sg_track *tracks = sg_profile_tracks_c(p);
+    size_t nr = sg_profile_nrecords(p), m = 0;
+    bool by_process = sg_profile_nprocesses(p) > 1;
+    stack_sum *sums = malloc((nr ? nr : 1) * sizeof *sums);
+    sg_map index; /* (prefix, node) -> sum */
+    sg_map_init(&index);
+    if (!sums)
+        return NULL;
+    for (size_t i = 0; i < nr; i++) {
+        int64_t v = sg_wc_value(c, &r[i]);
+        if (v == 0)
+            continue;
+        uint32_t prefix = o->per_thread ? r[i].track
+                          : by_process  ? tracks[r[i].track].process
+                                        : 0;
+        uint64_t key = (uint64_t)prefix << 32 | r[i].node;
+        const uint64_t *at = sg_map_get(&index, key);
+        if (at) {
+            sums[*at].count += v;
+            continue;
+        }
+        if (!sg_map_put(&index, key, m)) {
+            free(sums);
+            sums = NULL;
+            break;
+        }
+        sums[m++] = (stack_sum){r[i].track, r[i].node, v};
+    }
+    sg_map_free(&index);
+    *n = m;
+    return sums;
 }
 
 /* Counts the stack text in the arena's tail [off, arena.len); an existing identical
@@ -141,24 +214,23 @@ int sg_write_collapsed(const sg_profile *p, const sg_write_opts *o, sg_buf *out,
     sg_buf_init(&f.arena);
     sg_map_init(&f.index);
     const sg_node *nodes = sg_profile_nodes(p);
-    size_t nn = sg_profile_nnodes(p), nr = sg_profile_nrecords(p);
+    size_t nn = sg_profile_nnodes(p), nsums = 0;
     uint32_t maxdepth = 0;
     for (size_t i = 0; i < nn; i++)
         if (nodes[i].depth > maxdepth)
             maxdepth = nodes[i].depth;
     uint32_t *path = malloc(((size_t)maxdepth + 1) * sizeof *path);
+    stack_sum *sums = sum_stacks(&c, o, &nsums);
+    frame_texts ft;
+    int ft_bad = frame_texts_init(&ft, p);
     sort_item *items = NULL;
     int rc = -1;
-    if (!path)
+    if (!path || !sums || ft_bad)
         goto out;
-    const sg_record *r = sg_profile_records(p);
-    for (size_t i = 0; i < nr; i++) {
-        int64_t v = sg_wc_value(&c, &r[i]);
-        if (v == 0)
-            continue;
+    for (size_t i = 0; i < nsums; i++) {
         size_t off = f.arena.len;
-        put_stack(&f.arena, p, o, &r[i], path);
-        if (sg_buf_failed(&f.arena) || fold(&f, off, v))
+        put_stack(&f.arena, p, o, &ft, sums[i].track, sums[i].node, path);
+        if (sg_buf_failed(&f.arena) || fold(&f, off, sums[i].count))
             goto out;
     }
     items = malloc((f.n ? f.n : 1) * sizeof *items);
@@ -179,6 +251,9 @@ out:
         sg_fail(err, SG_E_NOMEM, 0, "out of memory while writing collapsed stacks");
     free(items);
     free(path);
+    free(sums);
+    free(ft.off);
+    sg_buf_free(&ft.text);
     free(f.items);
     sg_map_free(&f.index);
     sg_buf_free(&f.arena);

@@ -142,6 +142,68 @@ int sg_wc_node_values(const sg_wc_ctx *c, uint32_t track, int64_t **self, int64_
     return 0;
 }
 
+uint32_t *sg_wc_same_functions(const sg_profile *p)
+{
+    size_t nn = sg_profile_nnodes(p);
+    const sg_node *nodes = sg_profile_nodes(p);
+    const sg_location *loc = sg_profile_locations(p);
+    uint32_t *same = malloc((nn ? nn : 1) * sizeof *same);
+    sg_map first; /* (same[parent], function) -> node */
+    sg_map_init(&first);
+    if (!same)
+        return NULL;
+    /* a parent is created before its children, so same[parent] is known when a child
+     * is reached; a node that broke that order would keep itself (no merge) */
+    for (size_t n = 0; n < nn; n++) {
+        uint32_t parent = nodes[n].parent;
+        same[n] = (uint32_t)n;
+        if (parent == SG_NONE || parent >= n)
+            continue;
+        uint64_t key = (uint64_t)same[parent] << 32 | loc[nodes[n].location].function;
+        const uint64_t *v = sg_map_get(&first, key);
+        if (v) {
+            same[n] = (uint32_t)*v;
+        } else if (!sg_map_put(&first, key, n)) {
+            free(same);
+            same = NULL;
+            break;
+        }
+    }
+    sg_map_free(&first);
+    return same;
+}
+
+void sg_wc_ftree_free(sg_wc_ftree *t)
+{
+    free(t->same);
+    free(t->first);
+    free(t->kids);
+    memset(t, 0, sizeof *t);
+}
+
+int sg_wc_ftree_init(sg_wc_ftree *t, const sg_profile *p)
+{
+    size_t nn = sg_profile_nnodes(p);
+    const sg_node *nodes = sg_profile_nodes(p);
+    t->n = nn;
+    t->same = sg_wc_same_functions(p);
+    t->first = calloc(nn + 1, sizeof *t->first);
+    t->kids = malloc((nn ? nn : 1) * sizeof *t->kids);
+    if (!t->same || !t->first || !t->kids)
+        return -1;
+    /* a counting sort by parent: first[f] is counted up to the end of f's run, then
+     * filled backwards down to its start */
+    for (size_t n = 1; n < nn; n++)
+        if (t->same[n] == n)
+            t->first[t->same[nodes[n].parent]]++;
+    for (size_t f = 1; f <= nn; f++)
+        t->first[f] += t->first[f - 1];
+    for (size_t n = nn; n-- > 1;)
+        if (t->same[n] == n)
+            t->kids[--t->first[t->same[nodes[n].parent]]] = (uint32_t)n;
+    return 0;
+}
+
 void sg_wc_stats_free(sg_wc_stats *s)
 {
     free(s->func);

@@ -211,12 +211,11 @@ int sg_write_flamegraph(const sg_profile *p, const sg_write_opts *o, sg_buf *out
     uint32_t *stack = NULL;
     size_t cap = 0, sp = 0;
     int rc = -1;
-    if (sg_flame_build(&f, &c, &fo))
-        goto out;
-    int64_t grand = f.nodes[0].total;
+    int64_t grand = sg_flame_grand(&c, &fo);
     double px = SG_SVG_WIDTH - 2 * SG_SVG_PAD;
     int64_t min_value = (int64_t)((double)grand * SG_SVG_MIN_PX / px) + 1;
-    if (sg_flame_layout(&f, p, min_value > 0 ? min_value : 1))
+    fo.min_value = min_value > 0 ? min_value : 1;
+    if (sg_flame_build(&f, &c, &fo) || sg_flame_layout(&f, p, fo.min_value))
         goto out;
     s.scale = grand > 0 ? px / (double)grand : 0;
     s.height = SG_SVG_TOP + ((int)f.max_depth + 1) * SG_SVG_FRAME + SG_SVG_BOTTOM;

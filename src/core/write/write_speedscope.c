@@ -1,6 +1,15 @@
 /* speedscope's own file format (https://www.speedscope.app/file-format-schema.json):
- * shared frames (one per location: name, file, line) and one "sampled" profile per
- * thread, a list of stacks (frame indexes, root first) with a weight each.
+ * shared frames and one "sampled" profile per thread, a list of stacks (frame indexes,
+ * root first) with a weight each.
+ *
+ * A frame is a function (name, file, first line), not a location: speedscope keys its
+ * frames by index, so a frame per line would split a function into one row per line in
+ * its Sandwich view (none with the function's total) and break the function's box in
+ * the Time Order view wherever the line changed. The flame graph and the HTML report
+ * merge by function too; the lines are in `annotate`, `collapsed` and the HTML report.
+ * Trie nodes whose stacks differ only in lines are therefore one stack here
+ * (sg_wc_same_functions):
+ * their weights are summed, and a timeline's runs are merged across them.
  *
  * With a timeline the stacks follow the order the samples were taken (runs of the same
  * stack merged), so speedscope's "Time Order" view is the real timeline; without one
@@ -18,7 +27,8 @@ typedef struct ss {
     sg_wc_ctx c;
     sg_buf *out;
     int64_t mult;   /* weight of one unit of the view's column */
-    uint32_t *path; /* scratch: locations leaf first */
+    uint32_t *path; /* scratch: functions leaf first */
+    uint32_t *same; /* node -> the first node with the same functions root to leaf */
     bool first_sample;
     int64_t end;
 } ss;
@@ -26,9 +36,10 @@ typedef struct ss {
 static void put_stack(ss *s, uint32_t node)
 {
     const sg_node *nodes = sg_profile_nodes(s->p);
+    const sg_location *loc = sg_profile_locations(s->p);
     size_t d = 0;
     for (uint32_t n = node; n != SG_ROOT && n != SG_NONE; n = nodes[n].parent)
-        s->path[d++] = nodes[n].location;
+        s->path[d++] = loc[nodes[n].location].function;
     sg_buf_putc(s->out, '[');
     for (size_t i = d; i-- > 0;)
         sg_buf_printf(s->out, i + 1 == d ? "%" PRIu32 : ",%" PRIu32, s->path[i]);
@@ -54,11 +65,17 @@ static int aggregated(ss *s, uint32_t track, sg_buf *weights, const uint32_t *ra
     if (sg_wc_node_values(&s->c, track, &self, NULL))
         return -1;
     size_t nn = sg_profile_nnodes(s->p);
-    uint32_t *order = malloc(nn * sizeof *order);
+    uint32_t *order = malloc((nn ? nn : 1) * sizeof *order);
     if (!order) {
         free(self);
         return -1;
     }
+    /* each stack of functions once, its nodes' weights summed, at its first node */
+    for (size_t n = 0; n < nn; n++)
+        if (s->same[n] != n) {
+            self[s->same[n]] += self[n];
+            self[n] = 0;
+        }
     /* ranks are a permutation of node ids: place each node at its rank */
     for (size_t n = 0; n < nn; n++)
         order[rank[n]] = (uint32_t)n;
@@ -92,11 +109,12 @@ static int timeline(ss *s, uint32_t track, sg_buf *weights)
         const sg_record *r = &rec[ev[ids[i]].record];
         if (!sg_wc_value(&s->c, r))
             continue; /* not in this view */
-        if (r->node != run && run != SG_NONE) {
+        uint32_t node = s->same[r->node];
+        if (node != run && run != SG_NONE) {
             sample(s, weights, run, w);
             w = 0;
         }
-        run = r->node;
+        run = node;
         w += s->mult;
     }
     if (run != SG_NONE)
@@ -130,11 +148,12 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
     uint32_t *tracks = sg_wc_tracks_sorted(p);
     uint32_t *rank = sg_wc_dfs_rank(p);
     s.path = malloc((maxd + 1) * sizeof *s.path);
+    s.same = sg_wc_same_functions(p);
     sg_buf weights, label;
     sg_buf_init(&weights);
     sg_buf_init(&label);
     int rc = -1;
-    if (!tracks || !s.path || !rank)
+    if (!tracks || !s.path || !rank || !s.same)
         goto out;
 
     sg_buf_puts(out, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\","
@@ -142,16 +161,15 @@ int sg_write_speedscope(const sg_profile *p, const sg_write_opts *o, sg_buf *out
     const char *cmd = sg_profile_get_attr(p, "command");
     sg_wc_json_text(out, cmd ? cmd : "spyglass", strlen(cmd ? cmd : "spyglass"));
     sg_buf_puts(out, ",\"activeProfileIndex\":0,\"shared\":{\"frames\":[");
-    const sg_location *loc = sg_profile_locations(p);
     const sg_function *fn = sg_profile_functions(p);
-    for (size_t i = 0; i < sg_profile_nlocations(p); i++) {
-        const char *name = sg_wc_func_name(p, loc[i].function);
-        uint32_t file = fn[loc[i].function].filename;
+    for (size_t i = 0; i < sg_profile_nfunctions(p); i++) {
+        const char *name = sg_wc_func_name(p, (uint32_t)i);
+        uint32_t file = fn[i].filename;
         sg_buf_puts(out, i ? ",{\"name\":" : "{\"name\":");
         sg_wc_json_text(out, name, strlen(name));
         sg_buf_puts(out, ",\"file\":");
         sg_wc_json_text(out, sg_profile_str(p, file), sg_profile_str_len(p, file));
-        sg_buf_printf(out, ",\"line\":%d}", (int)loc[i].line);
+        sg_buf_printf(out, ",\"line\":%d}", (int)fn[i].first_line);
     }
     sg_buf_puts(out, "]},\"profiles\":[");
     bool first_profile = true;
@@ -187,6 +205,7 @@ out:
     free(tracks);
     free(rank);
     free(s.path);
+    free(s.same);
     sg_buf_free(&weights);
     sg_buf_free(&label);
     return rc;
