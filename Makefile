@@ -32,9 +32,11 @@ help:
 	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
 	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, cProfile... (PY=3.12; bench-quick, bench-all)"
 
-$(BUILD)/ctest/%: tests/c/%.c $(CORE_SRC) $(CORE_HDR) tests/c/sg_test.h
+# The core is compiled once (objects under $(BUILD)/ctest/obj) and linked into every test.
+CORE_OBJ := $(patsubst src/core/%.c,$(BUILD)/ctest/obj/%.o,$(CORE_SRC))
+$(BUILD)/ctest/%: tests/c/%.c $(CORE_OBJ) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_SRC) -lz -lm
+	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_OBJ) -lz -lm
 
 ctest: $(CTEST_BIN) fuzz-replay
 	@set -e; export SG_TEST_PYTHONS="$$(echo $(PYTHONS) | tr ' ' ':')"; \
@@ -159,7 +161,7 @@ fuzz_def = $(if $(filter lnotab,$(1)),-DSG_FUZZ_LT_FORMAT=1,$(if $(filter lineta
 # The core is compiled once per flavour (libFuzzer-instrumented, plain) and linked
 # into every target.
 FUZZ_OBJ := $(patsubst src/core/%.c,$(BUILD)/fuzz/obj/%.o,$(CORE_SRC))
-REPLAY_OBJ := $(patsubst src/core/%.c,$(BUILD)/ctest/obj/%.o,$(CORE_SRC))
+REPLAY_OBJ := $(CORE_OBJ)
 $(BUILD)/fuzz/obj/%.o: src/core/%.c $(CORE_HDR)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(subst -fsanitize=fuzzer,-fsanitize=fuzzer-no-link,$(FUZZ_FLAGS)) -c -o $@ $<
