@@ -31,6 +31,9 @@
 /* A program just exec'ed has not mapped libpython yet; only one that still is not
  * Python after this long is left alone (until its next exec). */
 #define NOT_PYTHON_AFTER_NS 300000000LL
+/* ... unless its executable is named python*: on a loaded machine an interpreter can
+ * take longer than that to map libpython and set up its runtime. */
+#define NOT_PYTHON_NAMED_PYTHON_AFTER_NS 5000000000LL
 #define SWEEP_TICKS 256
 #define MAX_TARGETS 256
 /* A tick late by less than this is still taken (wake-ups are late by tens of
@@ -650,8 +653,12 @@ static bool step_child(sg_sampler *s, target *t, int64_t now, int64_t period)
         if (d <= 0) {
             /* Not Python (yet): keep looking while the image is new, then only after
              * its next exec. */
+            const char *base = strrchr(t->exe, '/');
+            bool named_python = strncmp(base ? base + 1 : t->exe, "python", 6) == 0;
+            int64_t patience = named_python ? NOT_PYTHON_NAMED_PYTHON_AFTER_NS
+                                            : NOT_PYTHON_AFTER_NS;
             t->not_python = d < 0 || (err.code == SG_E_NOT_PYTHON &&
-                                      now - t->image_since > NOT_PYTHON_AFTER_NS);
+                                      now - t->image_since > patience);
             return true;
         }
         exec_identity(t->pid, t->exe, sizeof t->exe);
