@@ -28,7 +28,8 @@ typedef struct {
 
 typedef struct {
     uint64_t lo, hi;
-    size_t off; /* into data, SIZE_MAX if not read */
+    size_t off;   /* into data, SIZE_MAX if not read */
+    size_t first; /* the earliest read of its regions (their position in the set) */
     bool ok;
 } span;
 
@@ -58,6 +59,8 @@ struct sg_prefetch {
     region_set next; /* read during this tick: the plan for the next one */
     keyed *order; /* regions by address */
     size_t order_cap;
+    keyed *span_order; /* spans by their earliest read */
+    size_t span_order_cap;
     span *spans;
     size_t spans_cap;
     sg_iov *iov;
@@ -148,6 +151,7 @@ static void pf_free(sg_reader *r)
     free(pf->tick.data);
     free(pf->again.data);
     free(pf->order);
+    free(pf->span_order);
     free(pf->spans);
     free(pf->iov);
     free(pf->iov_of);
@@ -209,6 +213,8 @@ static void load(sg_prefetch *pf, copy *cp)
         c->at[i].ok = false;
     if (!c->n || !sg_grow((void **)&pf->order, &pf->order_cap, c->n, sizeof *pf->order, 64) ||
         !sg_grow((void **)&pf->spans, &pf->spans_cap, c->n, sizeof *pf->spans, 64) ||
+        !sg_grow((void **)&pf->span_order, &pf->span_order_cap, c->n, sizeof *pf->span_order,
+                 64) ||
         !sg_grow((void **)&pf->iov, &pf->iov_cap, c->n, sizeof *pf->iov, 64) ||
         !sg_grow((void **)&pf->iov_of, &pf->iov_of_cap, c->n, sizeof *pf->iov_of, 64))
         return;
@@ -227,12 +233,21 @@ static void load(sg_prefetch *pf, copy *cp)
         if (sp && joins(sp, g->addr, end)) {
             if (end > sp->hi)
                 sp->hi = end;
+            if (pf->order[j].idx < sp->first)
+                sp->first = pf->order[j].idx;
         } else {
             sp = &pf->spans[nspans++];
-            *sp = (span){g->addr, end, 0, false};
+            *sp = (span){g->addr, end, 0, pf->order[j].idx, false};
         }
         g->span = (size_t)(sp - pf->spans);
     }
+    /* The kernel copies the spans one after the other while the target runs on: in the
+     * order the walk read them (thread state, innermost frame, its callers...), as a
+     * walk reading one structure at a time would, a stack changing at its innermost end
+     * (calls and returns) is least often torn. Regions are kept in that order. */
+    for (size_t i = 0; i < nspans; i++)
+        pf->span_order[i] = (keyed){pf->spans[i].first, i};
+    qsort(pf->span_order, nspans, sizeof *pf->span_order, by_addr);
     size_t total = 0, k = 0;
     for (size_t i = 0; i < nspans; i++) {
         span *sp = &pf->spans[i];
@@ -245,7 +260,8 @@ static void load(sg_prefetch *pf, copy *cp)
     }
     if (!sg_grow((void **)&cp->data, &cp->data_cap, total, 1, 4096))
         return;
-    for (size_t i = 0; i < nspans; i++) {
+    for (size_t o = 0; o < nspans; o++) {
+        size_t i = pf->span_order[o].idx;
         span *sp = &pf->spans[i];
         if (sp->off == SIZE_MAX)
             continue;
