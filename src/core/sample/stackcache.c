@@ -5,12 +5,16 @@
 #include "../base/sg_map.h"
 #include "sg_stackcache.h"
 
+typedef struct {
+    sg_raw_frame frame;
+    sg_stackstep step;
+} known_frame;
+
 struct sg_stackentry {
     uint64_t key;
     bool seen; /* looked up since the last sweep */
     size_t n, cap;
-    sg_raw_frame *frames; /* root first */
-    sg_stackstep *steps;
+    known_frame *at; /* root first */
 };
 
 struct sg_stackcache {
@@ -27,11 +31,7 @@ sg_stackcache *sg_stackcache_new(void)
     return c;
 }
 
-static void entry_free(sg_stackentry *e)
-{
-    free(e->frames);
-    free(e->steps);
-}
+static void entry_free(sg_stackentry *e) { free(e->at); }
 
 void sg_stackcache_free(sg_stackcache *c)
 {
@@ -95,30 +95,21 @@ static bool same_frame(const sg_raw_frame *a, const sg_raw_frame *b)
 size_t sg_stackentry_keep_common(sg_stackentry *e, const sg_raw_frame *leaf_first, size_t n)
 {
     size_t k = 0;
-    while (k < e->n && k < n && same_frame(&e->frames[k], &leaf_first[n - 1 - k]))
+    while (k < e->n && k < n && same_frame(&e->at[k].frame, &leaf_first[n - 1 - k]))
         k++;
     e->n = k;
     return k;
 }
 
-sg_stackstep sg_stackentry_step(const sg_stackentry *e, size_t i) { return e->steps[i]; }
+sg_stackstep sg_stackentry_step(const sg_stackentry *e, size_t i) { return e->at[i].step; }
 
 bool sg_stackentry_append(sg_stackentry *e, const sg_raw_frame *f, sg_stackstep step)
 {
-    size_t cap = e->cap;
-    if (!sg_grow((void **)&e->frames, &cap, e->n + 1, sizeof *e->frames, 32)) {
+    if (!sg_grow((void **)&e->at, &e->cap, e->n + 1, sizeof *e->at, 32)) {
         e->n = 0;
         return false;
     }
-    size_t cap2 = e->cap;
-    if (!sg_grow((void **)&e->steps, &cap2, e->n + 1, sizeof *e->steps, 32)) {
-        e->n = 0;
-        return false;
-    }
-    e->cap = cap < cap2 ? cap : cap2;
-    e->frames[e->n] = *f;
-    e->steps[e->n] = step;
-    e->n++;
+    e->at[e->n++] = (known_frame){*f, step};
     return true;
 }
 
