@@ -111,6 +111,7 @@ def fields(minor):
         ("frame_state", opt(objects, off(frame_t, "f_executing" if minor == 9 else "f_state"))),
         ("frame_state_live", opt(objects, "1" if minor == 9 else "FRAME_EXECUTING")),
         ("frame_state_live2", opt(objects, "1" if minor == 9 else "FRAME_UNWINDING")),
+        ("frame_is_entry", opt(minor == 11, off(frame_t, "is_entry"))),
         ("code_size", "sizeof(PyCodeObject)"),
         ("code_filename", off("PyCodeObject", "co_filename")),
         ("code_name", off("PyCodeObject", "co_name")),

@@ -71,7 +71,7 @@ def test_nested_generators_and_coroutines(tmp_path):
     # sampler is descheduled mid-walk.
     _, prof = _torture(tmp_path, "torture_generators.py", "60", "2.0",
                        stdout="generators ok coroutines ok\n",
-                       max_error=40.0 if sys.version_info >= (3, 11) else 80.0)
+                       max_error=50.0 if sys.version_info >= (3, 11) else 80.0)
     gen_depth = max(sum(f[0] == "nested_gen" for f in r["stack"]) for r in prof.records)
     coro_depth = max(sum(f[0] == "nested_coro" for f in r["stack"]) for r in prof.records)
     # Whole chains are seen mostly mid-resume, the moment most often torn: how deep the

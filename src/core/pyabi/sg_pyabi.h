@@ -115,6 +115,10 @@ typedef struct sg_pyabi {
     int32_t frame_state;
     int8_t frame_state_live;  /* 1 / FRAME_EXECUTING */
     int8_t frame_state_live2; /* 1 / FRAME_UNWINDING (running its exception handling) */
+    /* 3.11 is_entry (bool), else -1: the root of a thread's chain is entered from C, so it
+     * is an entry frame (3.12+: the CSTACK shim, owner_cstack); a chain that ends on
+     * another frame was cut by the target popping frames while it was read. */
+    int32_t frame_is_entry;
 
     /* PyCodeObject */
     int32_t code_size;

@@ -76,6 +76,7 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     fl = max_end(fl, a->frame_code, 8);
     fl = max_end(fl, a->frame_lasti, a->lasti_model >= SG_LASTI_PREV_INSTR ? 8 : 4);
     fl = max_end(fl, a->frame_owner, 1);
+    fl = max_end(fl, a->frame_is_entry, 1);
     if (a->frame_model == SG_FRAMES_OBJECTS) {
         fl = max_end(fl, a->object_type, 8); /* frames are type-checked */
         fl = max_end(fl, a->frame_state, 1); /* and must still be running */
@@ -265,6 +266,14 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *
         uint64_t code = get_u64(buf, a->frame_code);
         uint8_t owner = buf[a->frame_owner];
         uint64_t next = get_u64(buf, a->frame_back);
+        bool entry = a->owner_cstack >= 0 ? owner == (uint8_t)a->owner_cstack
+                     : a->frame_is_entry >= 0 ? buf[a->frame_is_entry] != 0
+                                              : true;
+        /* The root of the chain is entered from C (see sg_pyabi.frame_is_entry), or it
+         * is a generator's (below); any other root was cut short. */
+        if (!next && !entry &&
+            !(a->owner_generator >= 0 && owner == (uint8_t)a->owner_generator))
+            return SG_E_INVALID;
         if (a->owner_cstack >= 0 && owner == (uint8_t)a->owner_cstack) {
             frame = next;
             continue;
