@@ -3,7 +3,11 @@
 grew. The profile model grows with distinct stacks only, and the workload's distinct
 stacks are bounded, so RSS should level off after the first seconds.
 
-Usage: python tools/torture_long.py PYTHON_WITH_SPYGLASS [SECONDS]"""
+Threads come and go all the time: past --max-threads (1000 by default) they share one
+track, which is what keeps the profile bounded; `--max-threads 100000000` shows the
+growth without that cap.
+
+Usage: python tools/torture_long.py PYTHON_WITH_SPYGLASS [SECONDS [SPYGLASS RUN OPTIONS]]"""
 import os
 import subprocess
 import sys
@@ -28,10 +32,11 @@ def rss_kib(pid):
 def main():
     python = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 600.0
+    extra = sys.argv[3:]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "long.pb.gz")
         proc = subprocess.Popen([python, "-m", "spyglass", "run", "--rate", "10000", "-o", out,
-                                 TARGET, str(seconds)], stdout=subprocess.PIPE,
+                                 *extra, TARGET, str(seconds)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
         start = time.monotonic()
         points = []
@@ -42,6 +47,15 @@ def main():
             time.sleep(5)
         stdout, stderr = proc.communicate()
         size = os.path.getsize(out) if os.path.exists(out) else 0
+        shape = ""
+        if size:
+            counted = subprocess.run(
+                [python, "-c", "import sys, spyglass; d = spyglass.load(sys.argv[1]).to_dict(); "
+                 "print(len(d['tracks']), len(d['records']))", out],
+                capture_output=True, text=True)
+            if counted.returncode == 0:
+                tracks, records = counted.stdout.split()
+                shape = f" ({tracks} threads, {records} records)"
     print(stderr.strip().splitlines()[-1] if stderr.strip() else "(no stderr)")
     if proc.returncode != 0 or "long ok" not in stdout or len(points) < 4:
         print(f"torture-long: FAILED (status {proc.returncode}, stdout {stdout!r})")
@@ -52,7 +66,7 @@ def main():
     print(f"sampler RSS: {points[0][1]} KiB at {points[0][0]:.0f} s, {warm[1]} KiB at "
           f"{warm[0]:.0f} s, {last[1]} KiB at {last[0]:.0f} s (peak {peak} KiB); growth after "
           f"warm-up {last[1] - warm[1]} KiB over {last[0] - warm[0]:.0f} s; profile "
-          f"{size} bytes")
+          f"{size} bytes{shape}")
     return 0
 
 

@@ -73,13 +73,15 @@ def cmd_attach(argv):
         return _fail("--rate must be between 1 and 1000000 samples per second")
     if opts.duration < 0:
         return _fail("--duration must not be negative")
+    if opts.max_threads < 1:
+        return _fail("--max-threads must be at least 1")
     _check_format(opts.format)
     problem = _check_pid(pid)
     if problem:
         return _fail(problem)
     try:
         sampler = _open_sampler(pid, rate=opts.rate, clock=opts.clock, duration=opts.duration,
-                                subprocesses=opts.subprocesses)
+                                subprocesses=opts.subprocesses, max_threads=opts.max_threads)
     except _core.Error as exc:
         return _fail(f"cannot attach to process {pid}: {exc.args[1]}")
 

@@ -78,9 +78,10 @@ class _Session:
         return not self.launched.sampling()
 
 
-def _start_sampler(pid, rate, clock, subprocesses=False):
+def _start_sampler(pid, rate, clock, subprocesses=False, max_threads=0):
     try:
-        sampler = _core.Sampler(pid, rate=rate, clock=clock, subprocesses=subprocesses)
+        sampler = _core.Sampler(pid, rate=rate, clock=clock, subprocesses=subprocesses,
+                                max_threads=max_threads)
         sampler.prepare()
     except _core.Error as exc:
         if exc.args[0] == "SG_E_NO_PROCESS":
@@ -105,6 +106,8 @@ def _check_target(kind, target, opts):
         return "nothing to show: give a PID, a script, -m module or -- command"
     if not (0 < opts.rate <= 1_000_000):
         return "--rate must be between 1 and 1000000 samples per second"
+    if opts.max_threads < 1:
+        return "--max-threads must be at least 1"
     if not (0.05 <= opts.interval <= 3600):
         return "--interval must be between 0.05 and 3600 seconds"
     if not (0 < opts.window <= 86400):
@@ -147,14 +150,15 @@ def main(argv):
         pid = int(target)
         if pid <= 0:
             return cli._fail(f"no process with PID {target}")
-        launched = _start_sampler(pid, opts.rate, opts.clock, opts.subprocesses)
+        launched = _start_sampler(pid, opts.rate, opts.clock, opts.subprocesses,
+                                  opts.max_threads)
         session = _Session(launched, pid, _cmdline(pid))
         outputs = None
     else:
         outputs = _ProgramOutput() if interactive else None
         stdio = outputs.stdio() if outputs else None
         launched = _run.launch(kind, target, args, opts.rate, opts.clock, warn, stdio=stdio,
-                               subprocesses=opts.subprocesses)
+                               subprocesses=opts.subprocesses, max_threads=opts.max_threads)
         command = " ".join(([target] if kind != "module" else ["-m", target]) + list(args))
         session = _Session(launched, launched.child.pid, command)
     if launched.sampler is None:  # started, but it cannot be profiled: just wait for it

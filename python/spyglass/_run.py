@@ -157,7 +157,7 @@ class Launched:
 
 
 def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False,
-           timeline=False):
+           timeline=False, max_threads=0):
     """Starts the program (kind "script", "module" or "command") with a sampler running
     in a thread from its first line on. stdio: Popen's stdin/stdout/stderr arguments.
     Raises RunError when the program cannot be started."""
@@ -173,7 +173,7 @@ def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False
     sampler = None
     try:
         sampler = _core.Sampler(child.pid, rate=rate, clock=clock, subprocesses=subprocesses,
-                                timeline=timeline,
+                                timeline=timeline, max_threads=max_threads,
                                 **sampler_args)
         if go_w is not None:
             sampler.prepare()
@@ -207,12 +207,13 @@ def conclude(profile, code, interrupted, warn):
     return status
 
 
-def run(kind, target, args, rate, clock, warn, subprocesses=False, timeline=False):
+def run(kind, target, args, rate, clock, warn, subprocesses=False, timeline=False,
+        max_threads=0):
     """Runs and samples. kind is "script", "module" or "command". Returns
     (profile or None, exit status). warn(msg) prints a one-line notice. timeline keeps
     every sample's time (memory grows with run length)."""
     launched = launch(kind, target, args, rate, clock, warn, subprocesses=subprocesses,
-                      timeline=timeline)
+                      timeline=timeline, max_threads=max_threads)
     _forward_signals(launched.child)
     code, interrupted = _wait_child(launched.child)
     profile = launched.stop_sampling(warn)

@@ -100,6 +100,10 @@ def _add_subprocess_option(p):
     p.add_argument("--subprocesses", action="store_true",
                    help="also sample every descendant process that runs Python "
                         "(multiprocessing, subprocess); reports get a section per process")
+    p.add_argument("--max-threads", type=int, default=1000, metavar="N",
+                   help="threads of a process reported apart (default 1000); threads "
+                        "first seen after N share one entry, so a program that keeps "
+                        "starting threads cannot grow the profile without bound")
 
 
 def _report_parser():
@@ -117,7 +121,7 @@ def _split_run_argv(argv, extra_value_opts=()):
     stop at the script, at -m MODULE or at --; everything after belongs to the program.
     extra_value_opts: a command's own options that take a value."""
     value_opts = {"--rate", "--clock", "-o", "--output", "--format", "--threads",
-                  "--include", "--exclude", "--zipfile", *extra_value_opts}
+                  "--include", "--exclude", "--zipfile", "--max-threads", *extra_value_opts}
     ours = []
     i = 0
     while i < len(argv):
@@ -162,6 +166,8 @@ def cmd_run(argv):
                      "(see 'spyglass run --help')")
     if not (0 < opts.rate <= 1_000_000):
         return _fail("--rate must be between 1 and 1000000 samples per second")
+    if opts.max_threads < 1:
+        return _fail("--max-threads must be at least 1")
     _check_format(opts.format, opts)
     if kind == "script" and not os.path.exists(target):
         return _fail(f"cannot open script '{target}': no such file")
@@ -175,7 +181,8 @@ def cmd_run(argv):
                 return _fail(f"cannot write '{out}': directory {parent} does not exist")
 
     profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
-                               subprocesses=opts.subprocesses, timeline=opts.timeline)
+                               subprocesses=opts.subprocesses, timeline=opts.timeline,
+                               max_threads=opts.max_threads)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \

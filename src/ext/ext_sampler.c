@@ -189,16 +189,21 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"pid", "rate", "clock", "duration", "wait_for_python",
                              "root_skip_file", "subprocesses", "timeline", "reader",
-                             "ignore_tids", NULL};
+                             "ignore_tids", "max_threads", NULL};
     sampler_obj *self = (sampler_obj *)o;
     int pid, wait = 0, children = 0, timeline = 0;
     double rate = 1000, duration = 0;
     const char *clock = "wall", *skip = NULL, *reader = NULL;
     PyObject *ignore = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzppzO", kwlist, &pid, &rate, &clock,
+    Py_ssize_t max_threads = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzppzOn", kwlist, &pid, &rate, &clock,
                                      &duration, &wait, &skip, &children, &timeline, &reader,
-                                     &ignore))
+                                     &ignore, &max_threads))
         return -1;
+    if (max_threads < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_threads must be >= 0 (0: the default)");
+        return -1;
+    }
     if (self->ctx) {
         PyErr_SetString(PyExc_RuntimeError, "Sampler already initialised");
         return -1;
@@ -211,6 +216,7 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
     cfg.root_skip_file = skip;
     cfg.follow_children = children;
     cfg.timeline = timeline;
+    cfg.max_threads = (size_t)max_threads;
     if (parse_clock(clock, &cfg.clock) != 0 || parse_reader(reader, &cfg.reader) != 0)
         return -1;
     int64_t *tids;
@@ -549,9 +555,10 @@ static PyType_Slot sampler_slots[] = {
     {Py_tp_getset, sampler_getset},
     {Py_tp_doc, "Sampler(pid, rate=1000, clock='wall', duration=0, wait_for_python=False, "
                 "root_skip_file=None, subprocesses=False, timeline=False, reader=None, "
-                "ignore_tids=())\n\n"
+                "ignore_tids=(), max_threads=0)\n\n"
                 "reader: 'auto' (default, or $SPYGLASS_READER), 'vm' (process_vm_readv) or "
-                "'procmem' (/proc/PID/mem)."},
+                "'procmem' (/proc/PID/mem). max_threads: threads of a process kept apart "
+                "(0: 1000); later ones share one track."},
     {0, NULL},
 };
 

@@ -47,6 +47,26 @@ def test_thread_churn_200_threads(tmp_path):
     assert len(tids) > 50, len(tids)
 
 
+def test_thread_churn_beyond_max_threads_shares_one_track(tmp_path):
+    """Memory must not grow with every thread ever seen: past --max-threads, new threads
+    are counted in one shared track, and no sample is lost on the way."""
+    out = tmp_path / "p.pb.gz"
+    cp = spyglass("run", "--rate", RATE, "--max-threads", "20", "-o", str(out),
+                  target("torture_threads.py"), "200", "2.5", timeout=TIMEOUT)
+    assert cp.returncode == 0 and cp.stdout == "threads ok True\n", cp.stderr
+    prof = Prof(str(out))
+    assert len(prof.tracks) == 21, [t["name"] for t in prof.tracks]
+    shared = [t for t in prof.tracks if t["name"] == "[threads after the first 20]"]
+    assert len(shared) == 1 and shared[0]["tid"] == 0, prof.tracks
+    in_shared = prof.function_total("work", lambda r: r["tid"] == 0)
+    in_first = prof.function_total("work", lambda r: r["tid"] != 0)
+    # the churn goes on for the whole run: most worker samples come after the first 20
+    assert in_shared > in_first > 0, (in_shared, in_first)
+    # the report says so where the threads are listed
+    cp = spyglass("report", str(out))
+    assert "[threads after the first 20]" in cp.stdout, cp.stdout
+
+
 def test_recursion_900_deep(tmp_path):
     # 3.9/3.10 frame objects are copied one region each (in one batch): a 900-frame copy
     # overlapping an unwind is torn a little more often (counted, never a wrong stack)

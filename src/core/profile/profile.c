@@ -377,18 +377,43 @@ uint32_t sg_profile_process(sg_profile *p, uint32_t pid)
     return (uint32_t)n;
 }
 
+/* The slot of (process, tid) in trk_map: *found is its track, or SG_NONE with the
+ * probe key where a new one goes (SG_NONE there too when the probes ran out). */
+static uint64_t track_probe(const sg_profile *p, uint32_t process, uint64_t tid,
+                            uint32_t *found)
+{
+    uint64_t k = mix3(process, tid, 0);
+    for (int probe = 0; probe < SG_MAX_PROBES; probe++, k = next_probe(k)) {
+        const uint64_t *v = sg_map_get(&p->trk_map, k);
+        if (!v) {
+            *found = SG_NONE;
+            return k;
+        }
+        if (p->trk[*v].process == process && p->trk[*v].tid == tid) {
+            *found = (uint32_t)*v;
+            return k;
+        }
+    }
+    *found = SG_NONE;
+    return k;
+}
+
+uint32_t sg_profile_track_find(const sg_profile *p, uint32_t process, uint64_t tid)
+{
+    uint32_t found = SG_NONE;
+    if (process < p->nproc)
+        track_probe(p, process, tid, &found);
+    return found;
+}
+
 uint32_t sg_profile_track(sg_profile *p, uint32_t process, uint64_t tid)
 {
     if (process >= p->nproc)
         return SG_NONE;
-    uint64_t k = mix3(process, tid, 0);
-    for (int probe = 0; probe < SG_MAX_PROBES; probe++, k = next_probe(k)) {
-        const uint64_t *v = sg_map_get(&p->trk_map, k);
-        if (!v)
-            break;
-        if (p->trk[*v].process == process && p->trk[*v].tid == tid)
-            return (uint32_t)*v;
-    }
+    uint32_t found;
+    uint64_t k = track_probe(p, process, tid, &found);
+    if (found != SG_NONE)
+        return found;
     size_t n = p->ntrk;
     if (!vec_room((void **)&p->trk, &p->cap_trk, n, sizeof *p->trk) ||
         !sg_map_put(&p->trk_map, k, n))

@@ -117,6 +117,8 @@ uint32_t sg_profile_function(sg_profile *p, uint32_t name, uint32_t filename, in
 uint32_t sg_profile_location(sg_profile *p, uint32_t function, int32_t line);
 uint32_t sg_profile_process(sg_profile *p, uint32_t pid); /* by pid */
 uint32_t sg_profile_track(sg_profile *p, uint32_t process, uint64_t tid); /* by (process, tid) */
+/* The track (process, tid) if it exists, else SG_NONE; creates nothing. */
+uint32_t sg_profile_track_find(const sg_profile *p, uint32_t process, uint64_t tid);
 uint32_t sg_profile_child(sg_profile *p, uint32_t parent, uint32_t location); /* trie step */
 #define SG_ROOT 0u
 

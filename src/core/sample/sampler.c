@@ -47,6 +47,8 @@ typedef struct target {
     sg_reader *reader;
     sg_threadstat *threads;
     uint32_t process; /* index into the profile's processes, SG_NONE until Python */
+    uint32_t ntracks;    /* tracks of this process, the merged one included */
+    uint32_t more_track; /* where threads beyond cfg.max_threads go, SG_NONE until then */
     /* per-incarnation state (rebuilt after an exec) */
     sg_target target;
     bool have_target;
@@ -142,6 +144,7 @@ static int target_open(sg_sampler *s, int pid, sg_error *err)
         return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
     t->pid = pid;
     t->process = SG_NONE;
+    t->more_track = SG_NONE;
     t->reader = sg_reader_open(pid, s->cfg.reader, err);
     if (!t->reader) {
         free(t);
@@ -169,6 +172,8 @@ sg_sampler *sg_sampler_new(const sg_sampler_config *cfg, sg_error *err)
     }
     pthread_mutex_init(&s->lock, NULL);
     s->cfg = *cfg;
+    if (s->cfg.max_threads == 0)
+        s->cfg.max_threads = SG_SAMPLER_MAX_THREADS;
     if (cfg->root_skip_file && !(s->root_skip_file = strdup(cfg->root_skip_file)))
         goto oom;
     s->cfg.root_skip_file = s->root_skip_file;
@@ -352,17 +357,34 @@ static bool push_loc(sg_sampler *s, size_t n, uint32_t loc)
 }
 
 /* The track of thread tid. A new one is named: its Python name (threading) when the
- * name cache has it, "MainThread" for the main thread, else its OS name or "Thread". */
+ * name cache has it, "MainThread" for the main thread, else its OS name or "Thread".
+ * A process that keeps starting threads would grow the profile by a track (and its
+ * records) per thread ever seen: past cfg.max_threads, new threads share one track. */
 static uint32_t track_for(sg_sampler *s, target *t, int64_t tid)
 {
-    size_t before = sg_profile_ntracks(s->profile);
-    uint32_t k = sg_profile_track(s->profile, t->process, (uint64_t)tid);
-    if (k == SG_NONE || sg_profile_ntracks(s->profile) == before)
+    uint32_t k = sg_profile_track_find(s->profile, t->process, (uint64_t)tid);
+    if (k != SG_NONE)
         return k;
+    char name[64];
+    if (t->ntracks >= s->cfg.max_threads) {
+        if (t->more_track != SG_NONE)
+            return t->more_track;
+        k = sg_profile_track(s->profile, t->process, SG_SAMPLER_MORE_TID);
+        if (k == SG_NONE)
+            return k;
+        snprintf(name, sizeof name, "[threads after the first %zu]", s->cfg.max_threads);
+        sg_profile_tracks(s->profile)[k].name = sg_profile_intern(s->profile, name, strlen(name));
+        t->more_track = k;
+        t->ntracks++;
+        return k;
+    }
+    k = sg_profile_track(s->profile, t->process, (uint64_t)tid);
+    if (k == SG_NONE)
+        return k;
+    t->ntracks++;
     sg_track *tr = &sg_profile_tracks(s->profile)[k];
     tr->is_main = tid == t->pid;
     const char *py = tr->is_main ? NULL : sg_threadnames_get(t->names, (uint64_t)tid);
-    char name[64];
     if (py) {
         tr->name = sg_profile_intern(s->profile, py, strlen(py));
         return k;
@@ -397,7 +419,8 @@ static void rename_tracks(sg_sampler *s, target *t)
     size_t n = sg_profile_ntracks(s->profile);
     sg_track *tr = sg_profile_tracks(s->profile);
     for (size_t i = 0; i < n; i++) {
-        const char *py = tr[i].process == t->process && !tr[i].is_main
+        const char *py = tr[i].process == t->process && !tr[i].is_main &&
+                                 i != t->more_track
                              ? sg_threadnames_get(t->names, tr[i].tid)
                              : NULL;
         uint32_t id = py ? sg_profile_intern(s->profile, py, strlen(py)) : SG_NONE;

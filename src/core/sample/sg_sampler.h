@@ -29,7 +29,13 @@ typedef struct sg_sampler_config {
     const int64_t *ignore_tids; /* threads never sampled (the in-process API's own helper
                                    threads); copied by sg_sampler_new */
     size_t n_ignore_tids;
+    size_t max_threads; /* threads of a process kept apart, each its own track; later ones
+                           share one track, SG_SAMPLER_MORE_TID (0: the default) */
 } sg_sampler_config;
+
+#define SG_SAMPLER_MAX_THREADS 1000
+/* The tid of the shared track: no thread has TID 0 (it is the kernel's idle task). */
+#define SG_SAMPLER_MORE_TID 0
 
 typedef struct sg_sampler sg_sampler;
 
