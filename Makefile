@@ -21,7 +21,8 @@ PYTEST_ARGS ?=
 TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
 .PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
-	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long bench-tick
+	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long bench-tick \
+	bench-wake
 all: ctest
 
 help:
@@ -263,6 +264,15 @@ bench-tick: $(BUILD)/bench/tick_bench
 		$$py bench/workloads/deep_stack.py 40 >/dev/null & pid=$$!; sleep 2; \
 		$(BUILD)/bench/tick_bench $$pid 20000 100000; kill $$pid; wait $$pid 2>/dev/null; \
 	done
+
+# What waiting between ticks costs on this machine with no sampling (bench/wake_bench.c):
+# the floor under the sampler's CPU per tick. Not part of `make test`.
+$(BUILD)/bench/wake_bench: bench/wake_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_COMMON) -O2 -o $@ $<
+
+bench-wake: $(BUILD)/bench/wake_bench
+	$(BUILD)/bench/wake_bench $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist *.egg-info python/*.egg-info
