@@ -28,6 +28,20 @@ def test_sample_rate_and_error_rate_reported(run_profiled):
     assert ok > 0 and bad / (ok + bad) < 0.05
 
 
+def test_code_periodic_at_the_sampling_rate_does_not_alias(run_profiled):
+    """Each tick falls at a random point of its period: a program that alternates two
+    functions every half millisecond, in step with a 1 kHz sampler, gets its true 50/50
+    split, not whichever half a fixed-period sampler would keep landing in."""
+    cp, prof = run_profiled("aliasing.py", "2.0", opts=["--rate", "1000"])
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    first, second = prof.function_total("first_half"), prof.function_total("second_half")
+    assert first + second > 1000, (first, second)
+    expected = 100.0 * truth["first_half"] / sum(truth.values())
+    got = 100.0 * first / (first + second)
+    assert abs(got - expected) <= 6.0, (got, expected, first, second)
+
+
 def _thread_shares(prof, truth, pred):
     by_tid = {}
     for role in ("big", "small", "sleeper"):
