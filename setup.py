@@ -10,14 +10,18 @@ from setuptools import Extension, setup
 sources = sorted(glob.glob("src/core/**/*.c", recursive=True)) + sorted(glob.glob("src/ext/*.c"))
 cflags = ["-std=c11", "-Wall", "-Wextra", "-Wshadow", "-Wno-unused-parameter", "-O2", "-g"]
 ldflags = []
+options = {}
 if os.environ.get("SPYGLASS_STRICT") == "1":
     cflags.append("-Werror")
 if os.environ.get("SPYGLASS_SANITIZE") == "1":
     san = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=undefined"]
     cflags += san + ["-O1"]
     ldflags += san
+    # objects of their own: a later normal build must not link instrumented ones
+    options = {"build": {"build_base": os.path.join("build", "setuptools-san")}}
 
 setup(
+    options=options,
     ext_modules=[
         Extension(
             "spyglass._core",

@@ -22,7 +22,9 @@ def test_function_shares_match_measured_time(run_profiled):
 def test_sample_rate_and_error_rate_reported(run_profiled):
     cp, prof = run_profiled("shares.py", "1.0", opts=["--rate", "1000"])
     meta = prof.meta
-    assert meta["ticks_taken"] >= 0.9 * meta["ticks_requested"], meta
+    # an instrumented sampler (make sanitize) is several times slower a tick
+    least = 0.75 if os.environ.get("SPYGLASS_SANITIZED") else 0.9
+    assert meta["ticks_taken"] >= least * meta["ticks_requested"], meta
     assert 0.8 <= meta["duration_ns"] / 1e9 <= 3.0
     ok, bad = prof.errors()
     assert ok > 0 and bad / (ok + bad) < 0.05
