@@ -59,12 +59,45 @@ static void test_next_tick_is_one_batch(void)
     SG_CHECK_EQ_INT(st.spans, 3); /* far apart: three spans, one call */
     SG_CHECK_EQ_INT(st.hits, 9);
     SG_CHECK_EQ_INT(st.misses, 3);
-    /* A region not read in a tick is not in the next one's batch. */
+    sg_prefetch_free(pf);
+    sg_reader_free(under);
+}
+
+/* A small region a tick did not read is still in the batch for a while: a program
+ * alternating between two calls is found in one copy whichever it is in. A large one
+ * (a data-stack chunk) is not kept. */
+static void test_small_regions_stay_a_while(void)
+{
+    static unsigned char big[SG_PREFETCH_RETAIN_MAX_LEN + 1];
+    sg_reader *under = world();
+    sg_reader_fake_add(under, 0x200000, big, sizeof big);
+    sg_prefetch *pf = sg_prefetch_new(under);
+    sg_reader *r = sg_prefetch_reader(pf);
+    unsigned char buf[sizeof big];
     sg_prefetch_begin(pf);
     rd(r, 0x10000, buf, 64);
-    sg_prefetch_begin(pf);
-    sg_prefetch_stats(pf, &st);
-    SG_CHECK_EQ_INT(st.regions, 1);
+    rd(r, 0x50000, buf, 8);
+    rd(r, 0x200000, buf, sizeof big);
+    sg_prefetch_stat st;
+    for (int tick = 1; tick < SG_PREFETCH_RETAIN_TICKS; tick++) {
+        sg_prefetch_begin(pf);
+        sg_prefetch_stats(pf, &st);
+        /* A, read at every tick, and B, read only at the first; big only at tick 1 */
+        SG_CHECK_EQ_INT(st.regions, tick == 1 ? 3 : 2);
+        rd(r, 0x10000, buf, 64);
+    }
+    /* B's copy is served without a read of its own, from this tick's batch */
+    uint64_t misses = sg_prefetch_misses(pf);
+    memset(buf, 0, 8);
+    SG_CHECK_EQ_INT(rd(r, 0x50000, buf, 8), 0);
+    SG_CHECK(buf[0] == 0xbb && sg_prefetch_misses(pf) == misses);
+    /* read again: idle from now on, for as long again */
+    for (int tick = 0; tick <= SG_PREFETCH_RETAIN_TICKS; tick++) {
+        sg_prefetch_begin(pf);
+        sg_prefetch_stats(pf, &st);
+        SG_CHECK_EQ_INT(st.regions, tick < SG_PREFETCH_RETAIN_TICKS ? 2 : 1);
+        rd(r, 0x10000, buf, 64);
+    }
     sg_prefetch_free(pf);
     sg_reader_free(under);
 }
@@ -207,6 +240,7 @@ static void test_hint_and_growth(void)
 int main(void)
 {
     SG_RUN(test_next_tick_is_one_batch);
+    SG_RUN(test_small_regions_stay_a_while);
     SG_RUN(test_copy_is_of_the_tick_start);
     SG_RUN(test_refresh_takes_new_regions);
     SG_RUN(test_spans_and_failures);

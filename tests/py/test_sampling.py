@@ -44,6 +44,21 @@ def test_code_periodic_at_the_sampling_rate_does_not_alias(run_profiled):
     assert abs(got - expected) <= 6.0, (got, expected, first, second)
 
 
+def test_sub_millisecond_calls_get_their_true_share(run_profiled):
+    """Calls of 0.07 ms alternating with calls of 0.2 ms: the short one is entered and
+    left most often, where a stack is most often caught changing while it is copied.
+    Whatever is done about such samples must not cost the short call its share (3.9
+    once reported 22.5% for a true 24.4%)."""
+    cp, prof = run_profiled("bursts.py", "1.5", opts=["--rate", "10000"])
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    long_, short = prof.function_total("burst_long"), prof.function_total("burst_short")
+    assert long_ + short > 5000, (long_, short)
+    expected = 100.0 * truth["burst_short"] / sum(truth.values())
+    got = 100.0 * short / (long_ + short)
+    assert abs(got - expected) <= 1.2, (got, expected, long_, short)
+
+
 def _thread_shares(prof, truth, pred):
     by_tid = {}
     for role in ("big", "small", "sleeper"):

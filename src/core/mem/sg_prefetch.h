@@ -17,6 +17,10 @@
 
 /* The copy taken at a tick is bounded; regions past this many bytes are read on demand. */
 #define SG_PREFETCH_MAX_BYTES (8u << 20)
+/* A region of at most this many bytes that a tick did not read is still copied at the
+ * next ticks, until it has gone unread for SG_PREFETCH_RETAIN_TICKS of them. */
+#define SG_PREFETCH_RETAIN_MAX_LEN 4096
+#define SG_PREFETCH_RETAIN_TICKS 16
 
 typedef struct sg_prefetch sg_prefetch;
 
@@ -31,7 +35,8 @@ void sg_prefetch_free(sg_prefetch *pf);
  * rest read from `under` in one call. */
 sg_reader *sg_prefetch_reader(sg_prefetch *pf);
 
-/* Starts a tick: forgets the last copy and reads again every region the last tick read. */
+/* Starts a tick: forgets the last copy and reads again every region the last tick read,
+ * and the small ones read in the ticks before (see SG_PREFETCH_RETAIN_TICKS). */
 void sg_prefetch_begin(sg_prefetch *pf);
 
 /* Where the reads of the tick stand (to take them again from there). */

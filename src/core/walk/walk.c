@@ -187,12 +187,21 @@ static sg_code walk_frame_objects(sg_walker *w, uint64_t frame, sg_walk_result *
             return err.code;
         if (w->t->frame_type_addr && get_u64(buf, a->object_type) != w->t->frame_type_addr)
             return SG_E_INVALID;
-        /* A frame that is not running has returned (or, innermost, is being set up or
-         * torn down, a window of a few instructions): the chain read through it is not
-         * one the thread had, so the sample is torn. */
+        /* A caller that is not running has returned: the chain read through it is not
+         * one the thread had, so the sample is torn. The innermost frame is different:
+         * the thread state points to it for a few instructions before it runs and after
+         * it returned, and the copy of the frame may be a little older or newer than
+         * the copy of the pointer. Its caller link still holds then, and what it shows
+         * is a stack the thread had within microseconds. Refusing those samples was a
+         * bias, not a safeguard: a short call is entered and left often, so its samples
+         * were refused most (3.9, calls of 0.07 ms alternating with 0.2 ms ones: 12% of
+         * the short calls' samples, which came out at 22.5% of the time for a true
+         * 24.4%). Only a frame without a caller (a generator suspended at that moment,
+         * whose stack is gone) is still refused. */
         if (a->frame_state >= 0) {
             int8_t state = (int8_t)buf[a->frame_state];
-            if (state != a->frame_state_live && state != a->frame_state_live2)
+            bool live = state == a->frame_state_live || state == a->frame_state_live2;
+            if (!live && (depth > 0 || get_u64(buf, a->frame_back) == 0))
                 return SG_E_INVALID;
         }
         int64_t lasti = get_i32(buf, a->frame_lasti);
