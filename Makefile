@@ -22,7 +22,7 @@ TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
 .PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
 	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long bench-tick \
-	bench-wake
+	bench-wake torture-matrix
 all: ctest
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make sanitize  C unit tests and pytest under ASan+UBSan; sampler under LSan and valgrind"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
+	@echo "make torture-matrix  the torture tests on every Python, error rates as one table"
 	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, cProfile... (PY=3.12; bench-quick, bench-all)"
 
 # The core is compiled once (objects under $(BUILD)/ctest/obj) and linked into every test.
@@ -229,6 +230,17 @@ valgrind: $(BUILD)/valgrind/sampler_driver
 		valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect \
 			--show-leak-kinds=definite,indirect $(BUILD)/valgrind/sampler_driver 1000 $$py \
 			tests/targets/$$t >/dev/null; done; done
+
+# The torture tests on every PYTHONS, their error rates as one table (tools/torture_matrix.py).
+# Not part of `make test` (which runs the same tests without the table).
+torture-matrix:
+	@set -u; report=$(CURDIR)/$(BUILD)/torture-matrix.jsonl; rm -f $$report; summaries=""; \
+	for py in $(PYTHONS); do v=$$(basename $$py | sed 's/^python//'); \
+		$(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed || exit 1; \
+		line=$$(cd tests/py && SPYGLASS_TORTURE_REPORT=$$report ../../$(BUILD)/venv/$$v/bin/python \
+			-m pytest -q -p no:cacheprovider test_torture.py | tail -1); \
+		summaries="$$summaries|$$v: $$line"; \
+	done; IFS='|'; $(lastword $(PYTHONS)) tools/torture_matrix.py $$report $${summaries#|}
 
 # Ten minutes at 10 kHz against a churning workload; reports the sampler's RSS growth.
 # Not part of `make test`.

@@ -36,7 +36,9 @@ import tools  # noqa: E402
 SAMPLERS_1K = ["spyglass-1k", "py-spy-1k", "austin-1k", "pyinstrument"]
 
 # name: (description, scale, quick scale, modes). Scale 1 is about 0.6 s of work
-# unprofiled; line_heavy is smaller because pprofile runs it about 80x slower.
+# unprofiled; line_heavy is smaller because pprofile runs it about 80x slower. The
+# ground truths run 3x longer: at 1 kHz a 0.3 s run holds 300 samples, whose binomial
+# error alone (2-3 pp on a 60% share) would hide whether a sampler meets 2 pp.
 WORKLOADS = {
     "call_heavy": ("recursion (fib) and tiny methods", 1.0, 0.5,
                    SAMPLERS_1K + ["spyglass-10k", "py-spy-10k", "austin-10k", "scalene",
@@ -53,14 +55,14 @@ WORKLOADS = {
                  "spyglass --subprocesses when the build has it, py-spy --subprocesses, "
                  "austin -C)", 1.0, 0.5,
                  ["spyglass-1k", "py-spy-1k", "austin-1k"]),
-    "gt_shares": ("ground truth: leaf functions with fixed work 6:3:1", 1.0, 0.5,
+    "gt_shares": ("ground truth: leaf functions with fixed work 6:3:1", 3.0, 0.5,
                   SAMPLERS_1K + ["spyglass-10k", "scalene", "cprofile", "yappi",
                                  "spyglass-trace"]),
-    "gt_bursts": ("ground truth: sub-millisecond bursts (0.15 ms and 0.05 ms calls)", 1.0, 0.5,
+    "gt_bursts": ("ground truth: sub-millisecond bursts (0.15 ms and 0.05 ms calls)", 3.0, 0.5,
                   SAMPLERS_1K + ["cprofile", "yappi"]),
-    "gt_ccalls": ("ground truth: time inside C calls (zlib, sha256, sorted) vs Python", 1.0, 0.5,
+    "gt_ccalls": ("ground truth: time inside C calls (zlib, sha256, sorted) vs Python", 3.0, 0.5,
                   SAMPLERS_1K + ["spyglass-cpu", "scalene", "cprofile", "yappi"]),
-    "gt_gil": ("ground truth: two threads contending for the GIL, CPU split 3:1", 1.0, 0.5,
+    "gt_gil": ("ground truth: two threads contending for the GIL, CPU split 3:1", 3.0, 0.5,
                SAMPLERS_1K + ["spyglass-cpu", "py-spy-gil", "austin-cpu", "scalene", "yappi"]),
     "deep_threads": ("8 CPU-bound threads, 50-frame stacks (the 10 kHz cost target)", 1.0, 0.5,
                      ["spyglass-10k", "py-spy-10k", "austin-10k"]),
