@@ -30,18 +30,24 @@ def test_sample_rate_and_error_rate_reported(run_profiled):
     assert ok > 0 and bad / (ok + bad) < 0.05
 
 
+def _share_of(run_profiled, target_name, seconds, rate, name, other, min_samples):
+    """(sampled %, true %) of function `name` against `other`, from a target that prints
+    the seconds each really got as JSON."""
+    cp, prof = run_profiled(target_name, seconds, opts=["--rate", rate])
+    assert cp.returncode == 0, cp.stderr
+    truth = stdout_json(cp)
+    mine, theirs = prof.function_total(name), prof.function_total(other)
+    assert mine + theirs > min_samples, (mine, theirs)
+    return 100.0 * mine / (mine + theirs), 100.0 * truth[name] / sum(truth.values())
+
+
 def test_code_periodic_at_the_sampling_rate_does_not_alias(run_profiled):
     """Each tick falls at a random point of its period: a program that alternates two
     functions every half millisecond, in step with a 1 kHz sampler, gets its true 50/50
     split, not whichever half a fixed-period sampler would keep landing in."""
-    cp, prof = run_profiled("aliasing.py", "2.0", opts=["--rate", "1000"])
-    assert cp.returncode == 0, cp.stderr
-    truth = stdout_json(cp)
-    first, second = prof.function_total("first_half"), prof.function_total("second_half")
-    assert first + second > 1000, (first, second)
-    expected = 100.0 * truth["first_half"] / sum(truth.values())
-    got = 100.0 * first / (first + second)
-    assert abs(got - expected) <= 6.0, (got, expected, first, second)
+    got, expected = _share_of(run_profiled, "aliasing.py", "2.0", "1000", "first_half",
+                              "second_half", 1000)
+    assert abs(got - expected) <= 6.0, (got, expected)
 
 
 def test_sub_millisecond_calls_get_their_true_share(run_profiled):
@@ -49,14 +55,9 @@ def test_sub_millisecond_calls_get_their_true_share(run_profiled):
     left most often, where a stack is most often caught changing while it is copied.
     Whatever is done about such samples must not cost the short call its share (3.9
     once reported 22.5% for a true 24.4%)."""
-    cp, prof = run_profiled("bursts.py", "1.5", opts=["--rate", "10000"])
-    assert cp.returncode == 0, cp.stderr
-    truth = stdout_json(cp)
-    long_, short = prof.function_total("burst_long"), prof.function_total("burst_short")
-    assert long_ + short > 5000, (long_, short)
-    expected = 100.0 * truth["burst_short"] / sum(truth.values())
-    got = 100.0 * short / (long_ + short)
-    assert abs(got - expected) <= 1.2, (got, expected, long_, short)
+    got, expected = _share_of(run_profiled, "bursts.py", "1.5", "10000", "burst_short",
+                              "burst_long", 5000)
+    assert abs(got - expected) <= 1.2, (got, expected)
 
 
 def _thread_shares(prof, truth, pred):
