@@ -73,8 +73,6 @@ def cmd_attach(argv):
         return _fail("--rate must be between 1 and 1000000 samples per second")
     if opts.duration < 0:
         return _fail("--duration must not be negative")
-    if opts.max_threads < 1:
-        return _fail("--max-threads must be at least 1")
     _check_format(opts.format)
     problem = _check_pid(pid)
     if problem:

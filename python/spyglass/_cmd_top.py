@@ -106,8 +106,6 @@ def _check_target(kind, target, opts):
         return "nothing to show: give a PID, a script, -m module or -- command"
     if not (0 < opts.rate <= 1_000_000):
         return "--rate must be between 1 and 1000000 samples per second"
-    if opts.max_threads < 1:
-        return "--max-threads must be at least 1"
     if not (0.05 <= opts.interval <= 3600):
         return "--interval must be between 0.05 and 3600 seconds"
     if not (0 < opts.window <= 86400):

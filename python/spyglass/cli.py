@@ -96,11 +96,22 @@ def _run_parser():
     return p
 
 
+def _thread_count(text):
+    """--max-threads: a whole number, at least 1 (argparse reports the error)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+_thread_count.__name__ = "thread count"
+
+
 def _add_subprocess_option(p):
     p.add_argument("--subprocesses", action="store_true",
                    help="also sample every descendant process that runs Python "
                         "(multiprocessing, subprocess); reports get a section per process")
-    p.add_argument("--max-threads", type=int, default=1000, metavar="N",
+    p.add_argument("--max-threads", type=_thread_count, default=1000, metavar="N",
                    help="threads of a process reported apart (default 1000); threads "
                         "first seen after N share one entry, so a program that keeps "
                         "starting threads cannot grow the profile without bound")
@@ -166,8 +177,6 @@ def cmd_run(argv):
                      "(see 'spyglass run --help')")
     if not (0 < opts.rate <= 1_000_000):
         return _fail("--rate must be between 1 and 1000000 samples per second")
-    if opts.max_threads < 1:
-        return _fail("--max-threads must be at least 1")
     _check_format(opts.format, opts)
     if kind == "script" and not os.path.exists(target):
         return _fail(f"cannot open script '{target}': no such file")
