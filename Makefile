@@ -10,24 +10,31 @@ CTEST_SRC := $(sort $(wildcard tests/c/test_*.c))
 CTEST_BIN := $(patsubst tests/c/%.c,$(BUILD)/ctest/%,$(CTEST_SRC))
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
-# Every CPython 3.9-3.13 installed with pyenv (newest patch of each minor), or PYTHONS=...
+# Every CPython the tests can get, oldest first, or PYTHONS=...: 3.9-3.13 installed with pyenv
+# (newest patch of each minor), 3.14 and 3.15 from Debian's archive (`make pythons`, under
+# $(DEBIAN_PY)/usr/bin; it also holds their debug (python3.Xd) and non-PIE builds).
 PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
-PYTHONS ?= $(shell for v in 3.9 3.10 3.11 3.12 3.13; do \
+PYENV_MINORS := 3.9 3.10 3.11 3.12 3.13
+DEBIAN_MINORS := 3.14 3.15
+DEBIAN_PY := $(CURDIR)/$(BUILD)/debian-python
+PYTHONS ?= $(shell for v in $(PYENV_MINORS); do \
 	p=$$(ls -d $(PYENV_ROOT)/versions/$$v.* 2>/dev/null | grep -E '/[0-9]+\.[0-9]+\.[0-9]+$$' | sort -V | tail -1); \
-	[ -n "$$p" ] && [ -x "$$p/bin/python$$v" ] && echo "$$p/bin/python$$v"; done)
+	[ -n "$$p" ] && [ -x "$$p/bin/python$$v" ] && echo "$$p/bin/python$$v"; done; \
+	for v in $(DEBIAN_MINORS); do [ -x $(DEBIAN_PY)/usr/bin/python$$v ] && echo $(DEBIAN_PY)/usr/bin/python$$v; done)
 DEMO_PYTHON ?= $(lastword $(PYTHONS))
 PYTEST_ARGS ?=
 # What the format round-trip tests load our files with (tests/py/test_formats.py).
 TEST_PIP_PACKAGES ?= jsonschema gprof2dot snakeviz
 
-.PHONY: all deps demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
+.PHONY: all deps pythons test-all demo test ctest ctest-san pytest-all sanitize venv-% clean lint format help bench-writers bench-threadnames \
 	fuzz fuzz-smoke fuzz-replay fuzz-build sampler-driver valgrind lsan-sampler torture-long bench-tick \
 	bench-wake torture-matrix
 all: ctest
 
 help:
 	@echo "make demo      set up a virtualenv, install spyglass, profile examples/demo.py"
-	@echo "make test      C unit tests, then pytest on every CPython 3.9-3.13 (PYTHONS=...)"
+	@echo "make test      C unit tests, then pytest on every CPython 3.9-3.15 (PYTHONS=...)"
+	@echo "make pythons   CPython 3.14 and 3.15 from Debian's archive, under $(BUILD)/debian-python"
 	@echo "make sanitize  C unit tests and pytest under ASan+UBSan; sampler under LSan and valgrind"
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
@@ -40,8 +47,10 @@ $(BUILD)/ctest/%: tests/c/%.c $(CORE_OBJ) $(CORE_HDR) tests/c/sg_test.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_OBJ) -lz -lm
 
+# The live tests also read Debian's debug and non-PIE builds of 3.14/3.15 when present.
+DEBIAN_VARIANTS = $(wildcard $(foreach v,$(DEBIAN_MINORS),$(DEBIAN_PY)/usr/bin/python$(v)d $(DEBIAN_PY)/usr/bin/python$(v)-nopie))
 ctest: $(CTEST_BIN) fuzz-replay
-	@set -e; export SG_TEST_PYTHONS="$$(echo $(PYTHONS) | tr ' ' ':')"; \
+	@set -e; export SG_TEST_PYTHONS="$$(echo $(PYTHONS) $(DEBIAN_VARIANTS) | tr ' ' ':')"; \
 	for t in $(CTEST_BIN); do echo "== $$t"; $$t; done
 
 ctest-san:
@@ -53,7 +62,7 @@ $(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wild
 	if [ -z "$$py" ]; then py=python$*; fi; \
 	echo "== building spyglass for $$py"; \
 	rm -rf $(BUILD)/venv/$*; \
-	$$py -m venv $(BUILD)/venv/$* && \
+	tools/make-venv.sh $$py $(BUILD)/venv/$* && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel && \
 	$(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check pytest pytest-xdist ipython $(TEST_PIP_PACKAGES) && \
 	SPYGLASS_STRICT=1 $(BUILD)/venv/$*/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
@@ -61,12 +70,14 @@ $(BUILD)/venv/%/.installed: $(CORE_SRC) $(CORE_HDR) $(wildcard src/ext/*) $(wild
 
 pytest-all:
 	@set -u; failed=""; \
-	if [ -z "$(PYTHONS)" ]; then echo "no CPython 3.9-3.13 found under $(PYENV_ROOT)"; exit 1; fi; \
+	if [ -z "$(PYTHONS)" ]; then echo "no CPython 3.9-3.15 found (pyenv: $(PYENV_ROOT); make pythons)"; exit 1; fi; \
+	for v in $(PYENV_MINORS) $(DEBIAN_MINORS); do case " $(PYTHONS) " in *python$$v\ *) ;; *) echo "== skipped: no Python $$v";; esac; done; \
 	for py in $(PYTHONS); do \
 		v=$$(basename $$py | sed 's/^python//'); \
 		if ! $(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed; then failed="$$failed $$v(build)"; continue; fi; \
 		echo "== pytest on Python $$v"; \
-		(cd tests/py && ../../$(BUILD)/venv/$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)) || failed="$$failed $$v"; \
+		(cd tests/py && SG_TEST_PYTHONS="$(PYTHONS)" \
+			$(CURDIR)/$(BUILD)/venv/$$v/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)) || failed="$$failed $$v"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "FAILED on:$$failed"; exit 1; fi; \
 	echo "pytest passed on: $(PYTHONS)"
@@ -75,7 +86,17 @@ pytest-all:
 deps:
 	@tools/install-deps.sh
 
-test: deps ctest fuzz-smoke pytest-all test-browser
+# CPython 3.14 and 3.15 from Debian's archive, unpacked under build/ without touching the
+# system (tools/get-debian-pythons.sh). Without network, the tests run on the other Pythons.
+pythons: deps
+	@tools/get-debian-pythons.sh $(DEBIAN_PY) $(DEBIAN_MINORS) || \
+	{ rc=$$?; [ $$rc -eq 3 ] && echo "== Python $(DEBIAN_MINORS) skipped: Debian's archive is not reachable"; [ $$rc -eq 3 ]; }
+
+# PYTHONS is read again by the inner make, once `pythons` has put 3.14/3.15 in place.
+test: deps pythons
+	@$(MAKE) --no-print-directory test-all
+
+test-all: ctest fuzz-smoke pytest-all test-browser
 
 # ---- the browser formats (flamegraph, html) in headless Chromium ----
 # One interpreter is enough: the writers are C and do not depend on the Python version.
@@ -104,7 +125,7 @@ test-browser: $(BUILD)/browser/gen_profiles $(SPEEDSCOPE_DIR)/.installed
 	@echo "== browser tests (Chromium, Python $(BROWSER_PYV))"
 	cd tests/browser && SG_MODELS=$(abspath $(BUILD)/browser/models) SG_SHOTS=$(abspath $(BUILD)/browser) \
 		SG_SPEEDSCOPE=$(abspath $(SPEEDSCOPE_DIR))/node_modules/speedscope/dist/release \
-		../../$(BUILD)/venv/$(BROWSER_PYV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+		$(CURDIR)/$(BUILD)/venv/$(BROWSER_PYV)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Size and time to first render of a 100,000-stack profile (not part of `make test`).
 bench-visual: $(BUILD)/browser/gen_profiles
@@ -131,13 +152,13 @@ SAN_PY ?= $(lastword $(PYTHONS))
 sanitize: ctest-san lsan-sampler valgrind
 	@v=$$(basename $(SAN_PY) | sed 's/^python//'); venv=$(BUILD)/venv-san/$$v; \
 	lsan=$(CURDIR)/$(BUILD)/san/lsan; rm -rf $$lsan && mkdir -p $$lsan && \
-	rm -rf $$venv && $(SAN_PY) -m venv $$venv && \
+	rm -rf $$venv && tools/make-venv.sh $(SAN_PY) $$venv && \
 	$$venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel pytest pytest-xdist ipython $(TEST_PIP_PACKAGES) && \
 	SPYGLASS_STRICT=1 SPYGLASS_SANITIZE=1 $$venv/bin/python -m pip install -q --disable-pip-version-check --no-build-isolation . && \
 	(cd tests/py && LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:symbolize=0:log_path=$$lsan/lsan LSAN_OPTIONS=exitcode=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 PYTHONMALLOC=malloc \
-	SPYGLASS_SANITIZED=1 ../../$$venv/bin/python -m pytest -q -p no:cacheprovider -x $(PYTEST_ARGS)); \
+	SPYGLASS_SANITIZED=1 $(CURDIR)/$$venv/bin/python -m pytest -q -p no:cacheprovider -x $(PYTEST_ARGS)); \
 	rc=$$?; $(SAN_PY) tools/lsan_ours.py $$lsan || rc=1; exit $$rc
 
 # Writer benchmark (bench/write_bench.c): every format of the writer table on a synthetic
@@ -237,7 +258,7 @@ torture-matrix:
 	@set -u; report=$(CURDIR)/$(BUILD)/torture-matrix.jsonl; rm -f $$report; summaries=""; \
 	for py in $(PYTHONS); do v=$$(basename $$py | sed 's/^python//'); \
 		$(MAKE) --no-print-directory $(BUILD)/venv/$$v/.installed || exit 1; \
-		line=$$(cd tests/py && SPYGLASS_TORTURE_REPORT=$$report ../../$(BUILD)/venv/$$v/bin/python \
+		line=$$(cd tests/py && SPYGLASS_TORTURE_REPORT=$$report $(CURDIR)/$(BUILD)/venv/$$v/bin/python \
 			-m pytest -q -p no:cacheprovider test_torture.py | tail -1); \
 		summaries="$$summaries|$$v: $$line"; \
 	done; IFS='|'; $(lastword $(PYTHONS)) tools/torture_matrix.py $$report $${summaries#|}

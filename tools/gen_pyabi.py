@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Generate src/core/pyabi/pyabi_tables.c from the installed CPythons' own headers.
 
-For every CPython 3.9-3.13 found (pyenv versions, or prefixes given on the command
-line) a tiny C probe is compiled with Py_BUILD_CORE against that CPython's internal
+For every CPython 3.9-3.15 found (pyenv's 3.9-3.13 and the 3.14/3.15 that `make pythons`
+unpacks from Debian, or interpreters given on the command line) a tiny C probe is compiled with Py_BUILD_CORE against that CPython's internal
 headers; it prints offsetof()/sizeof() of every field struct sg_pyabi describes
 (src/core/pyabi/sg_pyabi.h is the contract). Facts that are not offsets (frame model,
 lasti model, line-table format) live in LAYOUT below, next to the C expressions, so
 that everything version-specific about the tables is in this one file.
 
 Usage:
-    tools/gen_pyabi.py                      # every pyenv version 3.9-3.13, newest patch
-    tools/gen_pyabi.py PREFIX [PREFIX ...]  # explicit installation prefixes
+    tools/gen_pyabi.py                      # pyenv's 3.9-3.13 (newest patch), Debian's 3.14/3.15
+    tools/gen_pyabi.py PYTHON [PYTHON ...]  # explicit interpreters
     tools/gen_pyabi.py --check              # exit 1 if the committed file is stale
 
 The output is committed: the sampler must handle targets whose headers are not on the
@@ -27,7 +27,11 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "src", "core", "pyabi", "pyabi_tables.c")
-MINORS = (9, 10, 11, 12, 13)
+MINORS = (9, 10, 11, 12, 13, 14, 15)
+# Free-threaded tables, from the same headers with Py_GIL_DISABLED, for 3.14 on (3.13t's
+# layout was experimental and differs in ways the headers of a GIL build do not show).
+FREE_THREADED_FROM = 14
+DEBIAN_BIN = os.path.join(REPO, "build", "debian-python", "usr", "bin")
 
 # Non-offset layout facts per minor. Enum names are those of sg_pyabi.h.
 LAYOUT = {
@@ -46,12 +50,19 @@ LAYOUT = {
     13: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
              linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
              idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
+    14: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
+             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
+             idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
+    15: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
+             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
+             idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
 }
 
 
-def fields(minor):
+def fields(minor, ft=False):
     """(sg_pyabi field, C expression printed as a long, or None for -1), in the order
-    of struct sg_pyabi. Expressions are evaluated by the probe against the headers."""
+    of struct sg_pyabi. Expressions are evaluated by the probe against the headers
+    (ft: of a free-threaded build, the same headers with Py_GIL_DISABLED defined)."""
     objects = minor <= 10
     gil_embedded = minor <= 11  # 3.12 moved the GIL into the interpreter (a pointer)
     frame_t = "PyFrameObject" if objects else "_PyInterpreterFrame"
@@ -87,9 +98,13 @@ def fields(minor):
         ("interp_gil_ptr", opt(not gil_embedded, off("PyInterpreterState", "ceval.gil"))),
         ("interp_modules",
          off("PyInterpreterState", "imports.modules" if minor >= 12 else "modules")),
+        # 3.14+: uint64_t, incremented whenever a code object is freed
+        ("interp_code_generation",
+         opt(minor >= 14, off("PyInterpreterState", "_code_object_generation"))),
         ("gil_size", "sizeof(struct _gil_runtime_state)"),
         ("gil_last_holder", off("struct _gil_runtime_state", "last_holder")),
         ("gil_locked", off("struct _gil_runtime_state", "locked")),
+        ("gil_enabled", opt(ft, off("struct _gil_runtime_state", "enabled"))),
         ("tstate_size", "sizeof(PyThreadState)"),
         ("tstate_prev", off("PyThreadState", "prev")),
         ("tstate_next", off("PyThreadState", "next")),
@@ -106,8 +121,20 @@ def fields(minor):
         ("frame_code", off(frame_t, fcode)),
         ("frame_lasti", off(frame_t, flasti)),
         ("frame_owner", opt(new, off(frame_t, "owner"))),
+        ("frame_tlbc_index", opt(ft, off(frame_t, "tlbc_index"))),
         ("owner_generator", opt(new, "FRAME_OWNED_BY_GENERATOR")),
-        ("owner_cstack", opt(minor >= 12, "FRAME_OWNED_BY_CSTACK")),
+        # Where C enters the interpreter it pushes a frame of its own, without code of
+        # the program: CSTACK in 3.12/3.13, INTERPRETER from 3.14 on (seen on a live
+        # 3.14.10: every entry frame is owned by INTERPRETER; CSTACK exists but not there).
+        ("owner_entry", opt(minor >= 12, "FRAME_OWNED_BY_CSTACK" if minor <= 13
+                            else "FRAME_OWNED_BY_INTERPRETER")),
+        ("owner_max", opt(new, "FRAME_OWNED_BY_FRAME_OBJECT" if minor == 11
+                          else "FRAME_OWNED_BY_CSTACK" if minor <= 14
+                          else "FRAME_OWNED_BY_INTERPRETER")),
+        # 3.14+: f_executable is a _PyStackRef whose low bits are tags.
+        ("frame_code_tag_bits", "Py_TAG_BITS" if minor >= 14 else "0"),
+        # 3.15: every thread's chain ends at its own base frame (a sentinel).
+        ("tstate_base_frame", opt(minor >= 15, off("PyThreadState", "base_frame"))),
         ("frame_state", opt(objects, off(frame_t, "f_executing" if minor == 9 else "f_state"))),
         ("frame_state_live", opt(objects, "1" if minor == 9 else "FRAME_EXECUTING")),
         ("frame_state_live2", opt(objects, "1" if minor == 9 else "FRAME_UNWINDING")),
@@ -121,6 +148,8 @@ def fields(minor):
          off("PyCodeObject", "co_lnotab" if minor == 9 else "co_linetable")),
         ("code_code_adaptive", opt(new, off("PyCodeObject", "co_code_adaptive"))),
         ("code_firsttraceable", opt(new, off("PyCodeObject", "_co_firsttraceable"))),
+        ("code_tlbc", opt(ft, off("PyCodeObject", "co_tlbc"))),
+        ("codearray_entries", opt(ft, off("_PyCodeArray", "entries"))),
         ("object_type", off("PyObject", "ob_type")),
         ("varobject_size", off("PyVarObject", "ob_size")),
         ("bytes_sval", off("PyBytesObject", "ob_sval")),
@@ -268,9 +297,101 @@ MANAGED_BEFORE = {
     12: _MANAGED_HEAD % "((void)which, (char *)_PyObject_DictOrValuesPointer(o))",
     13: _MANAGED_HEAD % "((void)which, (char *)_PyObject_ManagedDictPointer(o))",
 }
+MANAGED_BEFORE[14] = MANAGED_BEFORE[15] = MANAGED_BEFORE[13]
+
+# The values of the target's _Py_DebugOffsets (3.13+) that pyabi_debug.c reads, as
+# (SG_DO_ name, member of _Py_DebugOffsets). Each minor's byte offset of each member in
+# the block is measured here from its own header (absent members: -1), so a minor whose
+# block grew is one more generated table, not hand-written mirror structs.
+DEBUG_FIELDS = [
+    ("VERSION", "version"),
+    ("FREE_THREADED", "free_threaded"),
+    ("RUNTIME_SIZE", "runtime_state.size"),
+    ("RUNTIME_INTERPRETERS_HEAD", "runtime_state.interpreters_head"),
+    ("INTERP_SIZE", "interpreter_state.size"),
+    ("INTERP_ID", "interpreter_state.id"),
+    ("INTERP_NEXT", "interpreter_state.next"),
+    ("INTERP_THREADS_HEAD", "interpreter_state.threads_head"),
+    ("INTERP_IMPORTS_MODULES", "interpreter_state.imports_modules"),
+    ("INTERP_CODE_GENERATION", "interpreter_state.code_object_generation"),
+    ("INTERP_CEVAL_GIL", "interpreter_state.ceval_gil"),
+    ("INTERP_GIL_RUNTIME_STATE", "interpreter_state.gil_runtime_state"),
+    ("INTERP_GIL_ENABLED", "interpreter_state.gil_runtime_state_enabled"),
+    ("INTERP_GIL_LOCKED", "interpreter_state.gil_runtime_state_locked"),
+    ("INTERP_GIL_HOLDER", "interpreter_state.gil_runtime_state_holder"),
+    ("TSTATE_SIZE", "thread_state.size"),
+    ("TSTATE_PREV", "thread_state.prev"),
+    ("TSTATE_NEXT", "thread_state.next"),
+    ("TSTATE_INTERP", "thread_state.interp"),
+    ("TSTATE_CURRENT_FRAME", "thread_state.current_frame"),
+    ("TSTATE_BASE_FRAME", "thread_state.base_frame"),
+    ("TSTATE_THREAD_ID", "thread_state.thread_id"),
+    ("TSTATE_NATIVE_THREAD_ID", "thread_state.native_thread_id"),
+    ("TSTATE_DATASTACK_CHUNK", "thread_state.datastack_chunk"),
+    ("FRAME_SIZE", "interpreter_frame.size"),
+    ("FRAME_PREVIOUS", "interpreter_frame.previous"),
+    ("FRAME_EXECUTABLE", "interpreter_frame.executable"),
+    ("FRAME_INSTR_PTR", "interpreter_frame.instr_ptr"),
+    ("FRAME_OWNER", "interpreter_frame.owner"),
+    ("FRAME_TLBC_INDEX", "interpreter_frame.tlbc_index"),
+    ("CODE_SIZE", "code_object.size"),
+    ("CODE_FILENAME", "code_object.filename"),
+    ("CODE_NAME", "code_object.name"),
+    ("CODE_QUALNAME", "code_object.qualname"),
+    ("CODE_LINETABLE", "code_object.linetable"),
+    ("CODE_FIRSTLINENO", "code_object.firstlineno"),
+    ("CODE_CODE_ADAPTIVE", "code_object.co_code_adaptive"),
+    ("CODE_TLBC", "code_object.co_tlbc"),
+    ("OBJECT_SIZE", "pyobject.size"),
+    ("OBJECT_TYPE", "pyobject.ob_type"),
+    ("TYPE_SIZE", "type_object.size"),
+    ("TYPE_FLAGS", "type_object.tp_flags"),
+    ("TYPE_BASICSIZE", "type_object.tp_basicsize"),
+    ("TYPE_DICTOFFSET", "type_object.tp_dictoffset"),
+    ("HEAPTYPE_SIZE", "heap_type_object.size"),
+    ("HEAPTYPE_CACHED_KEYS", "heap_type_object.ht_cached_keys"),
+    ("DICT_SIZE", "dict_object.size"),
+    ("DICT_KEYS", "dict_object.ma_keys"),
+    ("DICT_VALUES", "dict_object.ma_values"),
+    ("LONG_SIZE", "long_object.size"),
+    ("LONG_TAG", "long_object.lv_tag"),
+    ("LONG_DIGIT", "long_object.ob_digit"),
+    ("BYTES_SIZE", "bytes_object.size"),
+    ("BYTES_OB_SIZE", "bytes_object.ob_size"),
+    ("BYTES_SVAL", "bytes_object.ob_sval"),
+    ("UNICODE_SIZE", "unicode_object.size"),
+    ("UNICODE_STATE", "unicode_object.state"),
+    ("UNICODE_LENGTH", "unicode_object.length"),
+    ("UNICODE_ASCII_SIZE", "unicode_object.asciiobject_size"),
+    ("UNICODE_COMPACT_SIZE", "unicode_object.compactunicodeobject_size"),
+]
 
 
-def find_prefixes():
+def debug_members(incdir):
+    """Every member path of _Py_DebugOffsets ("thread_state.native_thread_id") in the
+    header that defines it, or None before 3.13."""
+    for name in ("pycore_debug_offsets.h", "pycore_runtime.h"):
+        path = os.path.join(incdir, "internal", name)
+        text = open(path).read() if os.path.exists(path) else ""
+        m = re.search(r"typedef struct _Py_DebugOffsets \{(.*?)\n\} _Py_DebugOffsets;",
+                      text, re.S)
+        if m:
+            break
+    else:
+        return None
+    body = re.sub(r"//[^\n]*", "", m.group(1))
+    members = []
+    for grp in re.finditer(r"struct\s*\w*\s*\{([^}]*)\}\s*(\w+(?:\s*,\s*\w+)*)\s*;", body):
+        for outer in re.split(r"\s*,\s*", grp.group(2)):
+            for inner in re.findall(r"uint64_t\s+(\w+)\s*;", grp.group(1)):
+                members.append(f"{outer}.{inner}")
+    top = re.sub(r"struct\s*\w*\s*\{[^}]*\}[^;]*;", "", body)
+    members += re.findall(r"uint64_t\s+(\w+)\s*;", top)
+    return members
+
+
+def find_pythons():
+    """pyenv's newest patch of each minor up to 3.13, then Debian's 3.14/3.15."""
     try:
         root = subprocess.run(["pyenv", "root"], capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -284,23 +405,34 @@ def find_prefixes():
             continue
         minor, micro = int(m.group(1)), int(m.group(2))
         if minor not in best or micro > best[minor][0]:
-            best[minor] = (micro, os.path.join(vdir, name))
+            best[minor] = (micro, os.path.join(vdir, name, "bin", f"python3.{minor}"))
+    for minor in MINORS:
+        exe = os.path.join(DEBIAN_BIN, f"python3.{minor}")
+        if minor not in best and os.access(exe, os.X_OK):
+            best[minor] = (0, exe)
     return [best[k][1] for k in sorted(best)]
 
 
-def minor_of(prefix):
-    inc = os.path.join(prefix, "include")
-    for name in sorted(os.listdir(inc)):
-        m = re.fullmatch(r"python3\.(\d+)", name)
-        if m:
-            return int(m.group(1)), os.path.join(inc, name)
-    raise SystemExit(f"{prefix}: no include/python3.X directory")
+def minor_of(python):
+    """(minor, the include directory with the internal headers) of an interpreter."""
+    out = subprocess.run(
+        [python, "-c", "import sys, sysconfig; "
+         "print(sys.version_info[1], sysconfig.get_paths()['include'])"],
+        capture_output=True, text=True, check=True).stdout.split()
+    incdir = out[1]
+    if not os.path.isfile(os.path.join(incdir, "internal", "pycore_runtime.h")):
+        raise SystemExit(f"{python}: no internal headers under {incdir}")
+    return int(out[0]), incdir
 
 
-def probe(prefix):
-    minor, incdir = minor_of(prefix)
+def probe(python, ft=False):
+    """The table of one interpreter's headers; ft: the free-threaded build's, from the
+    same headers compiled with Py_GIL_DISABLED (no such build is packaged where we can
+    get it; its tables are what the headers say, checked against a target's own
+    _Py_DebugOffsets at run time like every other)."""
+    minor, incdir = minor_of(python)
     if minor not in MINORS:
-        raise SystemExit(f"{prefix}: CPython 3.{minor} is not handled by this generator")
+        raise SystemExit(f"{python}: CPython 3.{minor} is not handled by this generator")
     if minor <= 10:
         extra = '#include "frameobject.h"\n#include "longintrepr.h"\n' + PROBE_PRIVATE[minor]
     else:
@@ -308,11 +440,20 @@ def probe(prefix):
                  '#include "internal/pycore_dict.h"\n#include "internal/pycore_long.h"\n'
                  '#include "internal/pycore_moduleobject.h"\n'
                  '#include "internal/pycore_object.h"\n' + MANAGED_BEFORE[minor])
-    flist = fields(minor)
+        if minor >= 14:
+            extra += '#include "internal/pycore_stackref.h"\n'
+    flist = fields(minor, ft)
     body = [PROBE_HEAD % {"extra": extra}]
     for name, expr in flist:
         if expr is not None:
             body.append(f'    printf("{name} %ld\\n", (long)({expr}));\n')
+    members = debug_members(incdir) if minor >= 13 else None
+    if members is not None:
+        body.append('    printf("do_SIZE %ld\\n", (long)sizeof(_Py_DebugOffsets));\n')
+        for name, member in DEBUG_FIELDS:
+            if member in members:
+                body.append(f'    printf("do_{name} %ld\\n", '
+                            f'(long)offsetof(_Py_DebugOffsets, {member}));\n')
     body.append("    return 0;\n}\n")
     with tempfile.TemporaryDirectory() as tmp:
         src = os.path.join(tmp, "probe.c")
@@ -320,7 +461,9 @@ def probe(prefix):
         with open(src, "w") as f:
             f.write("".join(body))
         cc = os.environ.get("CC", "gcc")
-        subprocess.run([cc, "-std=gnu11", "-w", "-I" + incdir, "-o", exe, src], check=True)
+        defs = ["-DPy_GIL_DISABLED=1"] if ft else []
+        subprocess.run([cc, "-std=gnu11", "-w", *defs, "-I" + incdir, "-o", exe, src],
+                       check=True)
         out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
     values = {}
     for line in out.splitlines():
@@ -329,9 +472,14 @@ def probe(prefix):
     rows = []
     for name, expr in flist:
         rows.append((name, int(values[name]) if expr is not None else -1))
-    if minor in PROBE_PRIVATE:
-        verify_private(prefix, minor, dict(rows))
-    return minor, values["version"], int(values["version_hex"]), rows
+    if minor in PROBE_PRIVATE and not ft:
+        verify_private(python, minor, dict(rows))
+    debug = None
+    if members is not None:
+        debug = {"SIZE": int(values["do_SIZE"])}
+        for name, _ in DEBUG_FIELDS:
+            debug[name] = int(values.get("do_" + name, -1))
+    return minor, values["version"], int(values["version_hex"]), rows, debug, ft
 
 
 # Reads a module and a dict of the running interpreter through ctypes at the mirrored
@@ -358,8 +506,7 @@ print("ok")
 """
 
 
-def verify_private(prefix, minor, row):
-    exe = os.path.join(prefix, "bin", f"python3.{minor}")
+def verify_private(exe, minor, row):
     want = ("module_dict", "dict_keys", "dict_values", "keys_size", "keys_nentries",
             "keys_indices", "entry_size", "entry_key", "entry_value")
     cp = subprocess.run([exe, "-c", VERIFY_SCRIPT, json.dumps({k: row[k] for k in want})],
@@ -369,21 +516,69 @@ def verify_private(prefix, minor, row):
                          f"interpreter:\n{cp.stderr}")
 
 
+HEADER = """/* GENERATED by tools/gen_pyabi.py -- do not edit. Private to pyabi/: the generated
+ * tables (pyabi_tables.c), ascending by minor, and where each minor's _Py_DebugOffsets
+ * (3.13+) keeps the values pyabi_debug.c reads. */
+#ifndef SG_PYABI_TABLES_H
+#define SG_PYABI_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sg_pyabi.h"
+
+extern const sg_pyabi *const sg_pyabi_tables[];
+extern const size_t sg_pyabi_ntables;
+extern const char sg_pyabi_supported_list[]; /* "3.9, 3.10, ..." */
+
+/* The values of _Py_DebugOffsets we read (each a uint64_t of the block). */
+typedef enum {
+%(enum)s
+    SG_DO_COUNT
+} sg_do_value;
+
+typedef struct sg_debug_layout {
+    uint8_t major, minor;
+    uint16_t size;             /* sizeof(_Py_DebugOffsets) */
+    int16_t at[SG_DO_COUNT];   /* byte offset of each value in the block, -1: not in it */
+} sg_debug_layout;
+
+extern const sg_debug_layout *const sg_debug_layouts[];
+extern const size_t sg_debug_nlayouts;
+extern const char *const sg_do_names[SG_DO_COUNT]; /* "thread_state.native_thread_id" */
+
+/* For the tests of release-day readiness: the minor N of an environment variable set to
+ * "3.N", which makes tables (SPYGLASS_TEST_NEWEST_TABLE) or _Py_DebugOffsets layouts
+ * (SPYGLASS_TEST_NEWEST_LAYOUT) of later minors unknown, as if this spyglass predated
+ * them; 255 when unset. */
+unsigned sg_pyabi_test_limit(const char *var);
+
+#endif
+"""
+HEADER_OUT = os.path.join(REPO, "src", "core", "pyabi", "pyabi_tables.h")
+
+
+def render_header():
+    enum = "\n".join(f"    SG_DO_{name}, /* {member} */" for name, member in DEBUG_FIELDS)
+    return HEADER % {"enum": enum}
+
+
 def render(results):
     lines = [
         "/* GENERATED by tools/gen_pyabi.py from each CPython's own headers -- do not edit.",
-        " * Regenerate with `python3 tools/gen_pyabi.py` (needs every CPython 3.9-3.13",
-        " * installed with pyenv, headers included) and commit the result.",
-        " * Sources: " + ", ".join(f"CPython {v}" for _, v, _, _ in results) + ". */",
+        " * Regenerate with `python3 tools/gen_pyabi.py` (needs CPython 3.9-3.13 installed",
+        " * with pyenv and 3.14/3.15 from `make pythons`, headers included) and commit it.",
+        " * Sources: " + ", ".join(f"CPython {r[1]}" for r in results) + ". */",
         '#include "pyabi_tables.h"',
         "",
     ]
-    for minor, version, vhex, rows in results:
-        lines.append(f"/* CPython {version} */")
-        lines.append(f"static const sg_pyabi sg_pyabi_3_{minor} = {{")
+    for minor, version, vhex, rows, _, ft in results:
+        lines.append(f"/* CPython {version}{' free-threaded (Py_GIL_DISABLED)' if ft else ''} */")
+        lines.append(f"static const sg_pyabi sg_pyabi_3_{minor}{'t' if ft else ''} = {{")
         lines.append(f"    .version_hex = 0x{vhex:08x},")
         lines.append(f"    .major = 3,")
         lines.append(f"    .minor = {minor},")
+        lines.append(f"    .free_threaded = {int(ft)},")
         for k, v in LAYOUT[minor].items():
             lines.append(f"    .{k} = {v},")
         for name, v in rows:
@@ -392,38 +587,70 @@ def render(results):
         lines.append("")
     lines.append("/* Looked up by pyabi.c, ascending by minor. */")
     lines.append("const sg_pyabi *const sg_pyabi_tables[] = {")
-    for minor, _, _, _ in results:
-        lines.append(f"    &sg_pyabi_3_{minor},")
+    for r in results:
+        lines.append(f"    &sg_pyabi_3_{r[0]}{'t' if r[5] else ''},")
     lines.append("};")
     lines.append(f"const size_t sg_pyabi_ntables = {len(results)};")
-    supported = ", ".join(f"3.{m}" for m, _, _, _ in results)
+    supported = ", ".join(f"3.{r[0]}" for r in results if not r[5])
+    threaded = ", ".join(f"3.{r[0]}t" for r in results if r[5])
+    if threaded:
+        supported += f"; free-threaded {threaded}"
     lines.append(f'const char sg_pyabi_supported_list[] = "{supported}";')
+    lines.append("")
+    debug = [r for r in results if r[4] is not None and not r[5]]
+    for minor, version, _, _, do, _ in debug:
+        lines.append(f"/* _Py_DebugOffsets of CPython {version} */")
+        lines.append(f"static const sg_debug_layout sg_debug_3_{minor} = {{")
+        lines.append(f"    .major = 3,")
+        lines.append(f"    .minor = {minor},")
+        lines.append(f"    .size = {do['SIZE']},")
+        lines.append("    .at = {")
+        for name, _ in DEBUG_FIELDS:
+            lines.append(f"        [SG_DO_{name}] = {do[name]},")
+        lines.append("    },")
+        lines.append("};")
+        lines.append("")
+    lines.append("const char *const sg_do_names[SG_DO_COUNT] = {")
+    for name, member in DEBUG_FIELDS:
+        lines.append(f'    [SG_DO_{name}] = "{member}",')
+    lines.append("};")
+    lines.append("")
+    lines.append("/* Looked up by pyabi_debug.c, ascending by minor. */")
+    lines.append("const sg_debug_layout *const sg_debug_layouts[] = {")
+    for r in debug:
+        lines.append(f"    &sg_debug_3_{r[0]},")
+    lines.append("};")
+    lines.append(f"const size_t sg_debug_nlayouts = {len(debug)};")
     lines.append("")
     return "\n".join(lines)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("prefixes", nargs="*", help="CPython installation prefixes")
+    ap.add_argument("pythons", nargs="*", help="CPython interpreters")
     ap.add_argument("--check", action="store_true", help="fail if the output is stale")
     ap.add_argument("-o", "--output", default=OUT)
     args = ap.parse_args()
-    prefixes = args.prefixes or find_prefixes()
-    results = sorted((probe(p) for p in prefixes), key=lambda r: r[0])
-    found = [r[0] for r in results]
+    pythons = args.pythons or find_pythons()
+    results = [probe(p) for p in pythons]
+    results += [probe(p, ft=True) for p, r in zip(pythons, results) if r[0] >= FREE_THREADED_FROM]
+    results.sort(key=lambda r: (r[0], r[5]))
+    found = [r[0] for r in results if not r[5]]
     if found != list(MINORS):
         print(f"warning: only 3.{found} found; the table file lists just these",
               file=sys.stderr)
-    text = render(results)
+    outputs = [(args.output, render(results)), (HEADER_OUT, render_header())]
     if args.check:
-        with open(args.output) as f:
-            if f.read() != text:
-                print(f"{args.output} is stale; run tools/gen_pyabi.py", file=sys.stderr)
-                return 1
+        for path, text in outputs:
+            with open(path) as f:
+                if f.read() != text:
+                    print(f"{path} is stale; run tools/gen_pyabi.py", file=sys.stderr)
+                    return 1
         return 0
-    with open(args.output, "w") as f:
-        f.write(text)
-    print(f"wrote {args.output} ({', '.join(v for _, v, _, _ in results)})")
+    for path, text in outputs:
+        with open(path, "w") as f:
+            f.write(text)
+    print(f"wrote {args.output} ({', '.join(r[1] for r in results)})")
     return 0
 
 

@@ -8,6 +8,7 @@ and runpy's are stripped from the profile and from tracebacks. It imports nothin
 spyglass, so any interpreter can run it."""
 
 import os
+import pkgutil  # noqa: F401 - runpy imports it on first use from 3.15 on: not the program's time
 import runpy
 import signal
 import sys

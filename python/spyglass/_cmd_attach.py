@@ -60,6 +60,7 @@ def _open_sampler(pid, **kw):
     """A prepared Sampler, or raises _core.Error with a message for the user."""
     sampler = _core.Sampler(pid, **kw)
     sampler.prepare()
+    _run.tell_layout(sampler, _warn)
     return sampler
 
 

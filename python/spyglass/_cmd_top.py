@@ -78,18 +78,19 @@ class _Session:
         return not self.launched.sampling()
 
 
-def _start_sampler(pid, rate, clock, subprocesses=False, max_threads=0):
+def _start_sampler(pid, rate, clock, warn, subprocesses=False, max_threads=0):
     try:
         sampler = _core.Sampler(pid, rate=rate, clock=clock, subprocesses=subprocesses,
                                 max_threads=max_threads)
         sampler.prepare()
+        _run.tell_layout(sampler, warn)
     except _core.Error as exc:
         if exc.args[0] == "SG_E_NO_PROCESS":
             raise _run.RunError(f"no process with PID {pid}") from None
         raise _run.RunError(f"cannot profile process {pid}: {exc.args[1]}") from None
     thread = _run._SamplerThread(sampler)
     thread.start()
-    return _run.Launched(None, sampler, thread)
+    return _run.Launched(None, sampler, thread, told=True)
 
 
 def _cmdline(pid):
@@ -148,7 +149,7 @@ def main(argv):
         pid = int(target)
         if pid <= 0:
             return cli._fail(f"no process with PID {target}")
-        launched = _start_sampler(pid, opts.rate, opts.clock, opts.subprocesses,
+        launched = _start_sampler(pid, opts.rate, opts.clock, warn, opts.subprocesses,
                                   opts.max_threads)
         session = _Session(launched, pid, _cmdline(pid))
         outputs = None
@@ -165,7 +166,8 @@ def main(argv):
         code, interrupted = _run._wait_child(launched.child)
         if outputs:
             outputs.replay()
-        return _run.conclude(None, code, interrupted, cli._warn)
+        status = _run.conclude(None, code, interrupted, cli._warn)
+        return _run.REFUSED_STATUS if launched.refused and status == 0 else status
     return _Top(session, opts, interactive, notes, outputs).run()
 
 

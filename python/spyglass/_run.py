@@ -125,14 +125,31 @@ def stop_child(child, grace=GRACE_SECONDS):
     return child.wait()
 
 
+# Why a program ran unprofiled that spyglass reports with a non-zero status even when
+# the program succeeded: a Python it found but refuses to read. A command that never runs
+# Python (SG_E_NOT_PYTHON) keeps the program's own status.
+REFUSALS = ("SG_E_UNSUPPORTED", "SG_E_PERMISSION", "SG_E_INVALID")
+REFUSED_STATUS = 3
+
+
+def tell_layout(sampler, warn):
+    """Says it when the target is read through its own _Py_DebugOffsets (a build laid
+    out unlike our table, or a Python newer than spyglass). Call once per sampler."""
+    note = sampler.layout_note
+    if note:
+        warn(note)
+
+
 class Launched:
     """A program started by spyglass and the sampler thread reading it (sampler and
     thread are None when it cannot be profiled)."""
 
-    def __init__(self, child, sampler, thread):
+    def __init__(self, child, sampler, thread, told=False):
         self.child = child
         self.sampler = sampler
         self.thread = thread
+        self.told = told  # the layout note was said
+        self.refused = False  # a Python was found that spyglass cannot read
 
     def sampling(self):
         """True while the sampler thread runs (it ends with the program, or earlier if
@@ -149,7 +166,11 @@ class Launched:
         thread.join()
         if thread.error is not None:
             warn(f"the program could not be profiled: {thread.error.args[1]}")
+            self.refused = thread.error.args[0] in REFUSALS
             return None
+        if not self.told:
+            tell_layout(self.sampler, warn)
+            self.told = True
         profile = self.sampler.profile()
         if self.sampler.python_version:
             profile.set_attr("python", self.sampler.python_version)
@@ -171,15 +192,19 @@ def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False
         sampler_args = dict(root_skip_file=BOOTSTRAP)
 
     sampler = None
+    told = refused = False
     try:
         sampler = _core.Sampler(child.pid, rate=rate, clock=clock, subprocesses=subprocesses,
                                 timeline=timeline, max_threads=max_threads,
                                 **sampler_args)
         if go_w is not None:
             sampler.prepare()
+            tell_layout(sampler, warn)
+            told = True
     except _core.Error as exc:
         warn(f"cannot profile the program: {exc.args[1]}")
         sampler = None
+        refused = exc.args[0] in REFUSALS
     finally:
         if go_w is not None:
             try:
@@ -192,7 +217,9 @@ def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False
     if sampler is not None:
         thread = _SamplerThread(sampler)
         thread.start()
-    return Launched(child, sampler, thread)
+    launched = Launched(child, sampler, thread, told)
+    launched.refused = refused
+    return launched
 
 
 def conclude(profile, code, interrupted, warn):
@@ -217,4 +244,7 @@ def run(kind, target, args, rate, clock, warn, subprocesses=False, timeline=Fals
     _forward_signals(launched.child)
     code, interrupted = _wait_child(launched.child)
     profile = launched.stop_sampling(warn)
-    return profile, conclude(profile, code, interrupted, warn)
+    status = conclude(profile, code, interrupted, warn)
+    if launched.refused and status == 0:
+        status = REFUSED_STATUS
+    return profile, status

@@ -1,9 +1,10 @@
 /* spyglass._core.diff and spyglass._core.check: the bindings of the diff engine and
  * the regression guard. Both take two Profile objects (already filtered by the caller)
  * and do all the work in C without the GIL. */
+#include "sg_ext.h"
+
 #include "../core/profile/sg_diff.h"
 #include "../core/write/sg_diff_write.h"
-#include "sg_ext.h"
 
 static int profile_arg(sg_ext_state *st, PyObject *o, const char *what, sg_profile **p)
 {

@@ -1,9 +1,10 @@
 /* spyglass._core.Profile: a handle on a C profile model. Rendering, filtering, saving
  * and the dict view used by the Python layer and the tests. */
+#include "sg_ext.h"
+
 #include "../core/base/sg_buf.h"
 #include "../core/write/sg_rows.h"
 #include "../core/write/sg_write.h"
-#include "sg_ext.h"
 
 PyObject *sg_ext_profile_wrap(sg_ext_state *st, sg_profile *p)
 {

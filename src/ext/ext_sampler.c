@@ -12,6 +12,8 @@
  * child has a copy of the context but no thread; the context records its owner's PID,
  * and a process that is not the owner never waits for, locks or frees it (the thread
  * may have held the lock or been half-way through the profile at the fork). */
+#include "sg_ext.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,7 +23,6 @@
 #include <unistd.h>
 
 #include "../core/sample/sg_sampler.h"
-#include "sg_ext.h"
 
 enum { ST_IDLE, ST_RUNNING, ST_DONE };
 
@@ -511,6 +512,16 @@ static PyObject *sampler_version(PyObject *o, void *unused)
     return PyUnicode_FromString(sg_sampler_python_version(c->s));
 }
 
+static PyObject *sampler_layout_note(PyObject *o, void *unused)
+{
+    sampler_ctx *c = get((sampler_obj *)o);
+    if (!c)
+        return NULL;
+    if (forked_copy(c) || ctx_state(c) == ST_RUNNING)
+        return PyUnicode_FromString("");
+    return PyUnicode_FromString(sg_sampler_layout_note(c->s));
+}
+
 static PyObject *sampler_running(PyObject *o, void *unused)
 {
     sampler_ctx *c = get((sampler_obj *)o);
@@ -542,6 +553,10 @@ static PyMethodDef sampler_methods[] = {
 
 static PyGetSetDef sampler_getset[] = {
     {"python_version", sampler_version, NULL, "the target's Python version, once known", NULL},
+    {"layout_note", sampler_layout_note, NULL,
+     "a sentence to tell the user once, or '': the target is read through its own "
+     "_Py_DebugOffsets (a build laid out otherwise, or a version newer than spyglass)",
+     NULL},
     {"running", sampler_running, NULL, "True while run() or the started thread samples",
      NULL},
     {NULL, NULL, NULL, NULL, NULL},

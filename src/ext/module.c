@@ -1,11 +1,12 @@
 /* Module glue: state, the Error exception, the module-level functions (load, decode,
  * line-table access for the tests) and constants. */
+#include "sg_ext.h"
+
 #include "../core/base/sg_file.h"
 #include "../core/pyabi/sg_pyabi.h"
 #include "../core/walk/sg_linetable.h"
 #include "../core/write/sg_diff_write.h"
 #include "../core/write/sg_write.h"
-#include "sg_ext.h"
 
 static struct PyModuleDef core_module;
 

@@ -1,5 +1,8 @@
 /* Shared declarations of the spyglass._core extension: the only code that includes
- * Python.h. C errors (sg_error) become spyglass._core.Error(code, message) here. */
+ * Python.h. C errors (sg_error) become spyglass._core.Error(code, message) here.
+ * Every file of src/ext includes this header (or trace_ext.h) before any other: Python.h
+ * must come first (3.15's pyconfig.h defines _POSIX_C_SOURCE, which a system header
+ * included earlier has set otherwise). */
 #ifndef SG_EXT_H
 #define SG_EXT_H
 

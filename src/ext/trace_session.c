@@ -10,6 +10,8 @@
  * traced; then forced code (decorated with @spyglass.lines, calibration loops), named
  * functions (--function module:qualname), and path rules (standard library and
  * site-packages, --include/--exclude globs). */
+#include "trace_ext.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,7 +23,6 @@
 #include "../core/base/sg_clock.h"
 #include "../core/base/sg_grow.h"
 #include "../core/trace/sg_texport.h"
-#include "trace_ext.h"
 
 sg_tsession *sg_tsess;
 uint64_t sg_tsess_gen;

@@ -20,12 +20,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    static const unsigned minors[] = {13};
+    static const unsigned minors[] = {13, 14, 15, 16}; /* 16: read as the newest we know */
     for (size_t v = 0; v < sizeof minors / sizeof minors[0]; v++) {
-        const sg_pyabi *base = sg_pyabi_for(3, minors[v]);
+        const sg_pyabi *base = sg_pyabi_for(3, minors[v] < 16 ? minors[v] : 15);
         SG_FUZZ_ASSERT(base != NULL);
         sg_pyabi abi = *base;
-        size_t want = sg_pyabi_debug_offsets_size(&abi);
+        abi.minor = (uint8_t)minors[v];
+        abi.version_hex = 3u << 24 | minors[v] << 16;
+        size_t want = sg_pyabi_debug_block_size(3, minors[v]);
         unsigned char *buf = malloc(size - 1 > want ? size - 1 : want);
         if (!buf)
             return 0;

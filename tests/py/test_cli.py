@@ -196,5 +196,20 @@ def test_unsupported_python_version_is_explained(tmp_path):
     if not os.path.exists(old):
         pytest.skip("no CPython 3.8 to try")
     cp = spyglass("run", "--", old, "-c", "import time; time.sleep(0.3)")
-    assert cp.returncode == 0
-    assert "3.8" in cp.stderr and "not supported" in cp.stderr and _no_traceback(cp.stderr)
+    # the program ran to its end, unprofiled; spyglass says so and fails
+    assert cp.returncode == 3, cp.stderr
+    assert "Python 3.8" in cp.stderr and "is not supported by this spyglass" in cp.stderr
+    assert "supported: 3.9, " in cp.stderr and "3.15" in cp.stderr
+    assert len(cp.stderr.strip().splitlines()) == 1 and _no_traceback(cp.stderr)
+    # attach and dump refuse it in one line too
+    child = subprocess.Popen([old, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.3)
+        for argv in (("dump", str(child.pid)), ("attach", "--duration", "0.3", str(child.pid))):
+            cp = spyglass(*argv)
+            assert cp.returncode == 2, (argv, cp.stderr)
+            assert "Python 3.8" in cp.stderr and "is not supported" in cp.stderr
+            assert len(cp.stderr.strip().splitlines()) == 1 and _no_traceback(cp.stderr)
+    finally:
+        child.kill()
+        child.wait()

@@ -264,30 +264,27 @@ static int resolve(sg_reader *r, const sg_map_candidate *c, const char *exe,
     if (detect_version(r, c, exe, info, out, err))
         return -1;
     unsigned major = out->version_hex >> 24, minor = out->version_hex >> 16 & 0xff;
-    const sg_pyabi *abi = sg_pyabi_for(major, minor);
-    if (!abi)
-        return sg_fail(err, SG_E_UNSUPPORTED, 0,
-                       "Python %s is not supported by this spyglass (supported: %s)",
-                       out->version, sg_pyabi_supported());
-    out->abi = *abi;
-
-    size_t dsize = sg_pyabi_debug_offsets_size(&out->abi);
-    if (dsize) {
-        unsigned char dbg[4096];
-        if (dsize > sizeof dbg)
-            return sg_fail(err, SG_E_UNSUPPORTED, 0, "debug offsets too large (%zu)", dsize);
-        if (read_target(r, pid, out->runtime_addr, dbg, dsize, "_Py_DebugOffsets", err))
-            return -1;
-        if (sg_pyabi_apply_debug_offsets(&out->abi, dbg, dsize, &out->abi_mismatches, err)) {
-            if (err) {
-                char inner[sizeof err->msg];
-                snprintf(inner, sizeof inner, "%s", err->msg);
+    unsigned char dbg[4096];
+    size_t dsize = sg_pyabi_debug_block_size(major, minor);
+    if (dsize > sizeof dbg)
+        return sg_fail(err, SG_E_UNSUPPORTED, 0, "debug offsets too large (%zu)", dsize);
+    if (dsize && read_target(r, pid, out->runtime_addr, dbg, dsize, "_Py_DebugOffsets", err))
+        return -1;
+    sg_layout_source how;
+    if (sg_pyabi_resolve(out->version_hex, dbg, dsize, &out->abi, &how, &out->abi_mismatches,
+                         err)) {
+        if (err) {
+            char inner[sizeof err->msg];
+            snprintf(inner, sizeof inner, "%s", err->msg);
+            if (err->code == SG_E_UNSUPPORTED)
+                sg_fail(err, err->code, 0, "Python %s %s", out->version, inner);
+            else
                 sg_fail(err, err->code, 0, "process %d (Python %s): %s", pid, out->version,
                         inner);
-            }
-            return -1;
         }
+        return -1;
     }
+    out->layout = how;
 
     uint64_t head = 0;
     if (read_target(r, pid, out->runtime_addr + (uint64_t)out->abi.runtime_interpreters_head,
@@ -297,6 +294,21 @@ static int resolve(sg_reader *r, const sg_map_candidate *c, const char *exe,
         return sg_fail(err, SG_E_NOT_READY, 0,
                        "Python %s in process %d has no interpreter yet (starting or exiting)",
                        out->version, pid);
+    if (how != SG_LAYOUT_TABLE) {
+        char why[160];
+        if (!sg_layout_confirmed(r, out, head, why, sizeof why)) {
+            if (how == SG_LAYOUT_OWN)
+                return sg_fail(err, SG_E_UNSUPPORTED, 0,
+                               "Python %s in process %d is newer than this spyglass "
+                               "(supported: %s) and its own _Py_DebugOffsets do not "
+                               "describe it: %s",
+                               out->version, pid, sg_pyabi_supported(), why);
+            return sg_fail(err, SG_E_UNSUPPORTED, 0,
+                           "Python %s in process %d is laid out unlike our %u.%u table and "
+                           "its own _Py_DebugOffsets do not describe it: %s",
+                           out->version, pid, major, minor, why);
+        }
+    }
     return 0;
 }
 

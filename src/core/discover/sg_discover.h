@@ -5,6 +5,7 @@
 #define SG_DISCOVER_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "../base/sg_error.h"
@@ -26,6 +27,7 @@ typedef struct sg_target {
     char version[32];        /* "3.12.1", or "3.9" when only the minor is known */
     sg_pyabi abi;            /* a copy of the table, patched from _Py_DebugOffsets (3.13+) */
     unsigned abi_mismatches; /* fields the debug offsets corrected */
+    sg_layout_source layout; /* our table, our table corrected, or the target's own offsets */
 } sg_target;
 
 /* Fills *out. Errors: SG_E_NO_PROCESS, SG_E_PERMISSION, SG_E_NOT_PYTHON (no libpython or
@@ -36,6 +38,15 @@ typedef struct sg_target {
  * just started, or exiting): *out is then filled, and callers that start the target
  * retry, as they do on SG_E_NOT_PYTHON while the process is still exec'ing. */
 int sg_discover(sg_reader *r, int pid, sg_target *out, sg_error *err);
+
+/* Whether a layout read from the target's own _Py_DebugOffsets (not our table as it
+ * is) describes what is in its memory: the main interpreter's threads point back to it,
+ * hold plausible thread IDs (one of them a thread of the process), and their frames
+ * hold code objects (when PyCode_Type is known) and end where a chain ends. A thread
+ * caught changing its stack can fail the frame part, so one good thread is enough there.
+ * On false, why says which part failed. */
+bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char *why,
+                         size_t why_len);
 
 /* 3.9/3.10 keep only pthread_self() in PyThreadState.thread_id: the address of glibc's
  * struct pthread. Its tid field is found by scanning the main thread's struct pthread

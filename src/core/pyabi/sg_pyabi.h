@@ -63,6 +63,7 @@ typedef enum {
 typedef struct sg_pyabi {
     uint32_t version_hex; /* version of the headers the table came from, e.g. 0x030c01f0 */
     uint8_t major, minor;
+    uint8_t free_threaded;    /* a build without the GIL (--disable-gil, "3.14t") */
     uint8_t frame_model;      /* sg_frame_model */
     uint8_t lasti_model;      /* sg_lasti_model */
     uint8_t linetable_format; /* sg_linetable_format */
@@ -82,11 +83,14 @@ typedef struct sg_pyabi {
     int32_t interp_threads_head;
     int32_t interp_gil_ptr; /* 3.12+: struct _gil_runtime_state *ceval.gil, else -1 */
     int32_t interp_modules; /* sys.modules: modules (3.9-3.11), imports.modules (3.12+) */
+    int32_t interp_code_generation; /* 3.14+: uint64 counting code objects freed, else -1 */
 
     /* struct _gil_runtime_state (any version): holder = locked ? last_holder : NULL */
     int32_t gil_size;
     int32_t gil_last_holder;
     int32_t gil_locked;
+    int32_t gil_enabled; /* free-threaded builds: int enabled (a GIL can be switched on at
+                            run time), else -1 (the GIL is always there) */
 
     /* PyThreadState */
     int32_t tstate_size;
@@ -99,6 +103,8 @@ typedef struct sg_pyabi {
     int32_t tstate_native_thread_id; /* 3.11+, else -1 */
     int32_t tstate_datastack_chunk;  /* 3.11+, else -1 */
     int32_t tstate_datastack_top;    /* 3.11+, else -1 */
+    int32_t tstate_base_frame; /* 3.15+: the thread's sentinel frame, where every whole
+                                  chain ends; else -1 */
 
     /* Frames: PyFrameObject (SG_FRAMES_OBJECTS) or _PyInterpreterFrame (SG_FRAMES_INTERP) */
     int32_t frame_size;
@@ -106,8 +112,16 @@ typedef struct sg_pyabi {
     int32_t frame_code;  /* f_code / f_executable */
     int32_t frame_lasti; /* f_lasti (int) / prev_instr / instr_ptr (pointer) */
     int32_t frame_owner; /* 3.11+ (char), else -1 */
+    int32_t frame_tlbc_index; /* free-threaded 3.14+: int32 index of the thread-local copy
+                                 of the bytecode instr_ptr points into, else -1 */
     int8_t owner_generator; /* FRAME_OWNED_BY_GENERATOR, -1 if no owner field */
-    int8_t owner_cstack;    /* owner of shim/entry frames to skip (3.12+), else -1 */
+    /* 3.12+: the owner of the frames the interpreter pushes where C calls into it (3.12,
+     * 3.13 CSTACK; 3.14+ INTERPRETER, also 3.15's base frame), else -1. Frames owned by
+     * it or a higher value up to owner_max hold no code of the program and are skipped. */
+    int8_t owner_entry;
+    int8_t owner_max; /* 3.11+: the highest owner value of the version, else -1 */
+    uint8_t frame_code_tag_bits; /* 3.14+: f_executable is a _PyStackRef, a pointer with
+                                    these low bits used as tags; else 0 */
     /* 3.9 f_executing, 3.10 f_state (a signed char), else -1: every frame of a thread's
      * chain is running, so it holds one of these two values (but for the innermost for a
      * few instructions while it starts or ends); one that does not has finished, and a
@@ -116,7 +130,7 @@ typedef struct sg_pyabi {
     int8_t frame_state_live;  /* 1 / FRAME_EXECUTING */
     int8_t frame_state_live2; /* 1 / FRAME_UNWINDING (running its exception handling) */
     /* 3.11 is_entry (bool), else -1: the root of a thread's chain is entered from C, so it
-     * is an entry frame (3.12+: the CSTACK shim, owner_cstack); a chain that ends on
+     * is an entry frame (3.12+: owner_entry); a chain that ends on
      * another frame was cut by the target popping frames while it was read. */
     int32_t frame_is_entry;
 
@@ -129,6 +143,9 @@ typedef struct sg_pyabi {
     int32_t code_linetable; /* co_lnotab (3.9) / co_linetable */
     int32_t code_code_adaptive;   /* 3.11+: inline bytecode, else -1 */
     int32_t code_firsttraceable;  /* 3.11+: int _co_firsttraceable, else -1 */
+    int32_t code_tlbc; /* free-threaded 3.14+: _PyCodeArray *co_tlbc (Py_ssize_t size, then
+                          the copies' addresses; copy 0 is co_code_adaptive), else -1 */
+    int32_t codearray_entries; /* free-threaded 3.14+: _PyCodeArray.entries, else -1 */
 
     /* Object headers */
     int32_t object_type;   /* PyObject.ob_type */
@@ -185,22 +202,51 @@ typedef struct sg_pyabi {
     int32_t chunk_data;
 } sg_pyabi;
 
-/* The committed table for major.minor, or NULL if that version is not supported. */
+/* The committed table for major.minor of the default build (with the GIL), or NULL. */
 const sg_pyabi *sg_pyabi_for(unsigned major, unsigned minor);
+
+/* The same for a build with or without the GIL (free-threaded tables: 3.14, 3.15). */
+const sg_pyabi *sg_pyabi_for_build(unsigned major, unsigned minor, int free_threaded);
+
+/* The newest minor we have a table for. */
+unsigned sg_pyabi_newest_minor(void);
 
 /* Lists the supported versions as "3.9, 3.10, ..." for error messages. */
 const char *sg_pyabi_supported(void);
 
-/* 3.13+: checks the target's _Py_DebugOffsets (the first bytes of _PyRuntime, read by
- * the caller; len is how many bytes were read) against *abi. Every field CPython
- * publishes that we also use is compared; a differing field is overwritten with the
- * target's value (the target knows its own layout best) and counted in *mismatches.
- * Returns -1 with SG_E_INVALID/SG_E_UNSUPPORTED if the cookie is wrong or the block
- * is implausible (offsets beyond the structure sizes). */
+/* How a target's layout was found (sg_pyabi_resolve). */
+typedef enum {
+    SG_LAYOUT_TABLE = 0,   /* our table of its minor; 3.13+: its _Py_DebugOffsets agree */
+    SG_LAYOUT_PATCHED = 1, /* our table of its minor, with the fields its _Py_DebugOffsets
+                              give otherwise taken from them: another build of the minor
+                              (a debug build, a distribution's patches) */
+    SG_LAYOUT_OWN = 2,     /* a minor newer than our tables: its own _Py_DebugOffsets, read
+                              as the newest layout we know, over the newest table's facts
+                              (frame model, line tables, tags); to be confirmed by a walk */
+} sg_layout_source;
+
+/* How many bytes at the start of _PyRuntime hold the _Py_DebugOffsets of a target of
+ * this minor, as far as we read them (for a minor newer than ours, the newest layout's
+ * size); 0 before 3.13. */
+size_t sg_pyabi_debug_block_size(unsigned major, unsigned minor);
+
+/* The layout of a target running version_hex, whose _PyRuntime begins with
+ * bytes[0..len) (3.13+: _Py_DebugOffsets; len may be 0 before 3.13). Fills *out, *source
+ * and *corrected (fields the target's offsets gave otherwise than our table). Errors:
+ * SG_E_UNSUPPORTED (older than 3.9; newer than our tables without usable debug offsets;
+ * a free-threaded build of a minor without one; its message is a predicate to put after
+ * "Python X.Y.Z "), SG_E_INVALID (the cookie is wrong or
+ * the block implausible: offsets beyond their structures). Nothing the target wrote is
+ * trusted: every value is bounded before it is used. */
+int sg_pyabi_resolve(uint32_t version_hex, const void *bytes, size_t len, sg_pyabi *out,
+                     sg_layout_source *source, unsigned *corrected, sg_error *err);
+
+/* The step of sg_pyabi_resolve that reads the block: checks the target's
+ * _Py_DebugOffsets (len bytes) against *abi, whose major and minor must be the target's,
+ * and takes every published value we use that differs (counted in *mismatches). The
+ * block is read with the layout of abi's minor, or the newest we know for a newer one.
+ * On failure *abi is unchanged. */
 int sg_pyabi_apply_debug_offsets(sg_pyabi *abi, const void *bytes, size_t len,
                                  unsigned *mismatches, sg_error *err);
-
-/* How many bytes sg_pyabi_apply_debug_offsets wants for this minor (0 if it has none). */
-size_t sg_pyabi_debug_offsets_size(const sg_pyabi *abi);
 
 #endif

@@ -87,6 +87,9 @@ struct sg_sampler {
     int64_t part_start, part_start_wall;
     uint64_t part_taken;
     bool swapped;
+    bool gil_none_noted;
+    /* Said once: a process read through its own _Py_DebugOffsets, not our table as is. */
+    char layout_note[256];
 };
 
 static void read_exe(int pid, char *out, size_t len)
@@ -284,6 +287,26 @@ const char *sg_sampler_python_version(const sg_sampler *s)
     return s->targets[0]->have_target ? s->targets[0]->target.version : "";
 }
 
+const char *sg_sampler_layout_note(const sg_sampler *s) { return s->layout_note; }
+
+/* The note for a target whose layout is not our table as it is (the first one seen). */
+static void note_layout(sg_sampler *s, const sg_target *tg)
+{
+    if (tg->layout == SG_LAYOUT_TABLE || s->layout_note[0])
+        return;
+    if (tg->layout == SG_LAYOUT_OWN)
+        snprintf(s->layout_note, sizeof s->layout_note,
+                 "Python %s (process %d) is newer than this spyglass (tables up to 3.%u): "
+                 "reading it through its own _Py_DebugOffsets",
+                 tg->version, tg->pid, sg_pyabi_newest_minor());
+    else
+        snprintf(s->layout_note, sizeof s->layout_note,
+                 "Python %s (process %d) is laid out unlike our %u.%u table (%u fields "
+                 "differ): reading it through its own _Py_DebugOffsets",
+                 tg->version, tg->pid, tg->abi.major, tg->abi.minor, tg->abi_mismatches);
+    sg_profile_set_attr(s->profile, "python_layout", s->layout_note);
+}
+
 size_t sg_sampler_nprocesses(const sg_sampler *s)
 {
     return s->profile ? sg_profile_nprocesses(s->profile) : 0;
@@ -337,6 +360,7 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
     proc->cmdline = sg_profile_intern(s->profile, cmd, strlen(cmd));
     proc->python_version =
         sg_profile_intern(s->profile, t->target.version, strlen(t->target.version));
+    note_layout(s, &t->target);
     return 1;
 }
 
@@ -534,6 +558,11 @@ static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
             return -2;
         process_of(s, t)->samples_failed++;
         return 1;
+    }
+    if (s->res.no_gil && !s->gil_none_noted) {
+        /* A free-threaded target without a GIL: the GIL columns say n/a, not 0%. */
+        sg_profile_set_attr(s->profile, "gil", "none");
+        s->gil_none_noted = true;
     }
     if (sg_threadnames_update(t->names, &s->res, s->tick_ns))
         rename_tracks(s, t);

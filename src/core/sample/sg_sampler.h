@@ -77,4 +77,11 @@ sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err);
 /* The target's Python version once discovered, "" before. */
 const char *sg_sampler_python_version(const sg_sampler *s);
 
+/* A sentence to tell the user once, "" when there is none: a process is read through
+ * its own _Py_DebugOffsets rather than our table of its version (a build laid out
+ * otherwise, or a version newer than this spyglass). Also the profile's attribute
+ * "python_layout". A free-threaded target running without a GIL sets the profile's
+ * attribute "gil" to "none". */
+const char *sg_sampler_layout_note(const sg_sampler *s);
+
 #endif

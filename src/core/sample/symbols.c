@@ -59,6 +59,7 @@ struct sg_symbols {
     size_t key_lo, key_len;
     size_t code_len; /* bytes of a code object header that hold every field we read */
     size_t str_len;  /* the same for a str object */
+    uint64_t generation_addr; /* 3.14+: the interpreter's count of code objects freed, or 0 */
 };
 
 /* End of the field at off (width bytes) if it lies beyond cur. */
@@ -222,11 +223,34 @@ static void drop_entry(sg_symbols *s, size_t idx)
     s->n--;
 }
 
+/* 3.14+: the main interpreter's count of code objects freed (0 before 3.14 or when
+ * unreadable). A code object freed while it is resolved may have its address, its
+ * strings and its line table reused by the next, all at the same addresses (a program
+ * that compiles and drops functions in a loop does exactly that): the name of one and
+ * the line table of another then look like one code object. The count tells. */
+static uint64_t code_generation(sg_symbols *s)
+{
+    const sg_pyabi *a = s->a;
+    sg_error err;
+    uint64_t interp = 0, g = 0;
+    if (a->interp_code_generation < 0)
+        return 0;
+    if (!s->generation_addr) {
+        if (sg_read(s->r, s->t->runtime_addr + (uint64_t)a->runtime_interpreters_head, &interp,
+                    8, &err) != 0 ||
+            !interp)
+            return 0;
+        s->generation_addr = interp + (uint64_t)a->interp_code_generation;
+    }
+    return sg_read(s->r, s->generation_addr, &g, 8, &err) == 0 ? g : 0;
+}
+
 static entry *resolve_miss(sg_symbols *s, uint64_t code)
 {
     const sg_pyabi *a = s->a;
     unsigned char hdr[CODE_MAX_BYTES];
     sg_error err;
+    uint64_t generation = code_generation(s);
     if (code < 4096 || (code & 7) || sg_read(s->r, code, hdr, s->code_len, &err) != 0)
         return NULL;
     if (s->t->code_type_addr && rd_u64(hdr, a->object_type) != s->t->code_type_addr)
@@ -248,6 +272,10 @@ static entry *resolve_miss(sg_symbols *s, uint64_t code)
     free(table);
     if (rc != 0)
         return NULL;
+    if (generation != code_generation(s)) {
+        free(ranges);
+        return NULL; /* a code object was freed meanwhile: maybe this one */
+    }
     uint32_t fn = sg_profile_function(s->p, name, file, first_line);
     if (fn == SG_NONE) {
         free(ranges);

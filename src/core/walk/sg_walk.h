@@ -48,6 +48,7 @@ typedef struct sg_walk_result {
     size_t nframes, cap_frames;
     uint64_t gil_addr; /* address of the main interpreter's GIL struct, 0 if unknown */
     size_t gil_size;
+    bool no_gil; /* a free-threaded target running without a GIL: nobody holds it */
 } sg_walk_result;
 
 typedef struct sg_walker sg_walker;

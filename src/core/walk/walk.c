@@ -2,6 +2,7 @@
  * Version differences come only from the sg_pyabi fields and model enums. Each
  * structure is read in one call (a whole thread state, a frame's header), which is
  * both cheaper and less torn than field-by-field reads. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,12 +72,14 @@ sg_walker *sg_walker_new(sg_reader *r, const sg_target *t, sg_error *err)
     tl = max_end(tl, a->tstate_native_thread_id, 8);
     tl = max_end(tl, a->tstate_datastack_chunk, 8);
     tl = max_end(tl, a->tstate_datastack_top, 8);
+    tl = max_end(tl, a->tstate_base_frame, 8);
     size_t fl = 0;
     fl = max_end(fl, a->frame_back, 8);
     fl = max_end(fl, a->frame_code, 8);
     fl = max_end(fl, a->frame_lasti, a->lasti_model >= SG_LASTI_PREV_INSTR ? 8 : 4);
     fl = max_end(fl, a->frame_owner, 1);
     fl = max_end(fl, a->frame_is_entry, 1);
+    fl = max_end(fl, a->frame_tlbc_index, 4);
     if (a->frame_model == SG_FRAMES_OBJECTS) {
         fl = max_end(fl, a->object_type, 8); /* frames are type-checked */
         fl = max_end(fl, a->frame_state, 1); /* and must still be running */
@@ -258,9 +261,29 @@ static int read_frame(sg_walker *w, uint64_t frame, unsigned char *buf, sg_error
     return sg_read(w->r, frame, buf, w->frame_len, err);
 }
 
-/* 3.11+: _PyInterpreterFrame chain through `previous`; shim frames (owner CSTACK) are
- * skipped, instruction pointers become byte offsets from the code's bytecode. */
-static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *res)
+/* Free-threaded 3.14+: a thread may run its own copy of a function's bytecode (the copy
+ * its frame's tlbc_index names in the code's co_tlbc array); the instruction pointer is
+ * into that copy. *bytecode is where the copy starts. */
+static int tlbc_copy(sg_walker *w, uint64_t code, int32_t index, uint64_t *bytecode)
+{
+    const sg_pyabi *a = w->abi;
+    uint64_t array = 0, size = 0;
+    sg_error err;
+    if (index < 0 || a->code_tlbc < 0 || a->codearray_entries < 0 ||
+        read_ptr(w, code + (uint64_t)a->code_tlbc, &array, &err) != 0 || !plausible_ptr(array) ||
+        read_ptr(w, array, &size, &err) != 0 || (uint64_t)index >= size || size > 65536)
+        return -1;
+    return read_ptr(w, array + (uint64_t)a->codearray_entries + 8 * (uint64_t)index, bytecode,
+                    &err) == 0 && *bytecode
+               ? 0
+               : -1;
+}
+
+/* 3.11+: _PyInterpreterFrame chain through `previous`; entry frames (owner_entry) are
+ * skipped, instruction pointers become byte offsets from the code's bytecode. base_frame:
+ * where the chain must end (3.15), or 0. */
+static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, uint64_t base_frame,
+                                  sg_walk_result *res)
 {
     const sg_pyabi *a = w->abi;
     unsigned char buf[FRAME_MAX_BYTES];
@@ -272,25 +295,33 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, sg_walk_result *
             return SG_E_INVALID;
         if (read_frame(w, frame, buf, &err) != 0)
             return err.code;
-        uint64_t code = get_u64(buf, a->frame_code);
+        uint64_t code = get_u64(buf, a->frame_code) & ~(uint64_t)a->frame_code_tag_bits;
         uint8_t owner = buf[a->frame_owner];
         uint64_t next = get_u64(buf, a->frame_back);
-        bool entry = a->owner_cstack >= 0 ? owner == (uint8_t)a->owner_cstack
+        if (owner > (uint8_t)a->owner_max)
+            return SG_E_INVALID;
+        bool entry = a->owner_entry >= 0 ? owner >= (uint8_t)a->owner_entry
                      : a->frame_is_entry >= 0 ? buf[a->frame_is_entry] != 0
                                               : true;
         /* The root of the chain is entered from C (see sg_pyabi.frame_is_entry), or it
-         * is a generator's (below); any other root was cut short. */
+         * is a generator's (below); any other root was cut short. 3.15 says which: the
+         * thread's own base frame. */
         if (!next && !entry &&
             !(a->owner_generator >= 0 && owner == (uint8_t)a->owner_generator))
             return SG_E_INVALID;
-        if (a->owner_cstack >= 0 && owner == (uint8_t)a->owner_cstack) {
+        if (!next && base_frame && frame != base_frame)
+            return SG_E_INVALID;
+        if (a->owner_entry >= 0 && entry) {
             frame = next;
             continue;
         }
-        if (owner > 3)
-            return SG_E_INVALID;
-        uint64_t instr = get_u64(buf, a->frame_lasti);
-        int64_t offset = (int64_t)(instr - (code + (uint64_t)a->code_code_adaptive));
+        uint64_t bytecode = code + (uint64_t)a->code_code_adaptive;
+        if (a->frame_tlbc_index >= 0) {
+            int32_t copy = get_i32(buf, a->frame_tlbc_index);
+            if (copy != 0 && tlbc_copy(w, code, copy, &bytecode) != 0)
+                return SG_E_INVALID;
+        }
+        int64_t offset = (int64_t)(get_u64(buf, a->frame_lasti) - bytecode);
         uint32_t flags = (a->owner_generator >= 0 && owner != (uint8_t)a->owner_generator)
                              ? SG_RF_CHECK_INCOMPLETE
                              : 0;
@@ -334,10 +365,13 @@ static bool push_thread(sg_walk_result *res, const sg_raw_thread *t)
     return true;
 }
 
-static int gil_holder(sg_walker *w, uint64_t interp, uint64_t *holder, sg_error *err)
+/* The thread state holding the GIL (0: none); *none: the target runs without a GIL. */
+static int gil_holder(sg_walker *w, uint64_t interp, uint64_t *holder, bool *none,
+                      sg_error *err)
 {
     const sg_pyabi *a = w->abi;
     *holder = 0;
+    *none = false;
     if (!w->gil_addr) {
         if (a->runtime_gil >= 0) {
             w->gil_addr = w->t->runtime_addr + (uint64_t)a->runtime_gil;
@@ -352,13 +386,24 @@ static int gil_holder(sg_walker *w, uint64_t interp, uint64_t *holder, sg_error 
             return 0;
         }
     }
-    int32_t lo = a->gil_last_holder < a->gil_locked ? a->gil_last_holder : a->gil_locked;
-    int32_t hi = a->gil_last_holder < a->gil_locked ? a->gil_locked : a->gil_last_holder;
-    if (lo < 0 || hi - lo > 64)
+    int32_t fields[3] = {a->gil_last_holder, a->gil_locked, a->gil_enabled};
+    int32_t lo = INT32_MAX, hi = -1;
+    for (int i = 0; i < 3; i++) {
+        if (fields[i] >= 0 && fields[i] < lo)
+            lo = fields[i];
+        if (fields[i] > hi)
+            hi = fields[i];
+    }
+    if (a->gil_last_holder < 0 || a->gil_locked < 0 || hi - lo > 64)
         return 0;
     unsigned char buf[80];
     if (sg_read(w->r, w->gil_addr + (uint64_t)lo, buf, (size_t)(hi - lo) + 8, err) != 0)
         return -1;
+    /* A free-threaded build runs without a GIL unless an extension asked for one. */
+    if (a->gil_enabled >= 0 && get_i32(buf, a->gil_enabled - lo) == 0) {
+        *none = true;
+        return 0;
+    }
     int32_t locked = get_i32(buf, a->gil_locked - lo);
     if (locked)
         *holder = get_u64(buf, a->gil_last_holder - lo);
@@ -409,8 +454,13 @@ static void walk_thread(sg_walker *w, const unsigned char *ts, sg_raw_thread *th
     if (!th->error && a->frame_model == SG_FRAMES_INTERP && frame)
         snapshot_chunk(w, ts);
     if (!th->error)
-        th->error = a->frame_model == SG_FRAMES_OBJECTS ? walk_frame_objects(w, frame, res)
-                                                         : walk_interp_frames(w, frame, res);
+        th->error = a->frame_model == SG_FRAMES_OBJECTS
+                        ? walk_frame_objects(w, frame, res)
+                        : walk_interp_frames(w, frame,
+                                             a->tstate_base_frame >= 0
+                                                 ? get_u64(ts, a->tstate_base_frame)
+                                                 : 0,
+                                             res);
 }
 
 static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
@@ -428,7 +478,7 @@ static int walk_interpreter(sg_walker *w, uint64_t interp, sg_walk_result *res,
 
     uint64_t holder = 0;
     if (is_main) {
-        if (gil_holder(w, interp, &holder, err) != 0)
+        if (gil_holder(w, interp, &holder, &res->no_gil, err) != 0)
             holder = 0;
         res->gil_addr = w->gil_addr;
         res->gil_size = a->gil_size > 0 ? (size_t)a->gil_size : 0;
