@@ -26,7 +26,7 @@ typedef struct fimg {
     uint64_t str_type, long_type, dict_type, module_type;
 } fimg;
 
-static uint64_t fi_alloc(fimg *f, size_t n)
+static inline uint64_t fi_alloc(fimg *f, size_t n)
 {
     size_t at = (f->used + 15) & ~(size_t)15;
     if (at + n > FI_SIZE) {
@@ -38,17 +38,17 @@ static uint64_t fi_alloc(fimg *f, size_t n)
 }
 
 static unsigned char *fi_at(fimg *f, uint64_t addr) { return f->mem + (addr - FI_BASE); }
-static void fi_u64(fimg *f, uint64_t addr, uint64_t v) { memcpy(fi_at(f, addr), &v, 8); }
-static void fi_u32(fimg *f, uint64_t addr, uint32_t v) { memcpy(fi_at(f, addr), &v, 4); }
-static void fi_u8(fimg *f, uint64_t addr, uint8_t v) { *fi_at(f, addr) = v; }
-static uint64_t fi_get64(fimg *f, uint64_t addr)
+static inline void fi_u64(fimg *f, uint64_t addr, uint64_t v) { memcpy(fi_at(f, addr), &v, 8); }
+static inline void fi_u32(fimg *f, uint64_t addr, uint32_t v) { memcpy(fi_at(f, addr), &v, 4); }
+static inline void fi_u8(fimg *f, uint64_t addr, uint8_t v) { *fi_at(f, addr) = v; }
+static inline uint64_t fi_get64(fimg *f, uint64_t addr)
 {
     uint64_t v;
     memcpy(&v, fi_at(f, addr), 8);
     return v;
 }
 
-static void fi_init(fimg *f, unsigned minor)
+static inline void fi_init(fimg *f, unsigned minor)
 {
     memset(f, 0, sizeof *f);
     f->a = sg_pyabi_for(3, minor);
@@ -60,7 +60,7 @@ static void fi_init(fimg *f, unsigned minor)
     f->module_type = fi_alloc(f, 64);
 }
 
-static void fi_free(fimg *f) { free(f->mem); }
+static inline void fi_free(fimg *f) { free(f->mem); }
 
 static sg_reader *fi_reader(fimg *f)
 {
@@ -69,7 +69,7 @@ static sg_reader *fi_reader(fimg *f)
     return r;
 }
 
-static void fi_target(fimg *f, sg_target *t, int pid, uint64_t runtime)
+static inline void fi_target(fimg *f, sg_target *t, int pid, uint64_t runtime)
 {
     memset(t, 0, sizeof *t);
     t->pid = pid;
@@ -82,7 +82,7 @@ static void fi_target(fimg *f, sg_target *t, int pid, uint64_t runtime)
 }
 
 /* Code points of a UTF-8 string (valid input assumed: it is the test's own). */
-static size_t fi_decode(const char *s, uint32_t *cp, size_t max)
+static inline size_t fi_decode(const char *s, uint32_t *cp, size_t max)
 {
     size_t n = 0;
     const unsigned char *p = (const unsigned char *)s;
@@ -98,7 +98,7 @@ static size_t fi_decode(const char *s, uint32_t *cp, size_t max)
 }
 
 /* A compact str holding the code points cp[0..n). */
-static uint64_t fi_str_cp(fimg *f, const uint32_t *cp, size_t n)
+static inline uint64_t fi_str_cp(fimg *f, const uint32_t *cp, size_t n)
 {
     const sg_pyabi *a = f->a;
     uint32_t max = 0;
@@ -126,13 +126,13 @@ static uint64_t fi_str_cp(fimg *f, const uint32_t *cp, size_t n)
     return s;
 }
 
-static uint64_t fi_str(fimg *f, const char *utf8)
+static inline uint64_t fi_str(fimg *f, const char *utf8)
 {
     uint32_t cp[1024];
     return fi_str_cp(f, cp, fi_decode(utf8, cp, 1024));
 }
 
-static uint64_t fi_long(fimg *f, uint64_t v, bool negative)
+static inline uint64_t fi_long(fimg *f, uint64_t v, bool negative)
 {
     const sg_pyabi *a = f->a;
     uint32_t dig[4];
@@ -157,7 +157,7 @@ enum { FI_GENERAL = 0, FI_UNICODE = 1, FI_SPLIT = 2 }; /* DictKeysKind */
 
 /* A keys object of n entries; values go into the entries unless vals is NULL (split:
  * then the entries' values stay NULL). */
-static uint64_t fi_keys(fimg *f, const uint64_t *keys, const uint64_t *vals, size_t n, int kind)
+static inline uint64_t fi_keys(fimg *f, const uint64_t *keys, const uint64_t *vals, size_t n, int kind)
 {
     const sg_pyabi *a = f->a;
     unsigned log2 = 3;
@@ -190,7 +190,7 @@ static uint64_t fi_keys(fimg *f, const uint64_t *keys, const uint64_t *vals, siz
 
 /* A values block for a split table; returns the block (values_array before the
  * PyObject *[]). */
-static uint64_t fi_values(fimg *f, const uint64_t *vals, size_t n)
+static inline uint64_t fi_values(fimg *f, const uint64_t *vals, size_t n)
 {
     const sg_pyabi *a = f->a;
     uint64_t b = fi_alloc(f, (size_t)a->values_array + 8 * (n ? n : 1));
@@ -204,7 +204,7 @@ static uint64_t fi_values(fimg *f, const uint64_t *vals, size_t n)
     return b;
 }
 
-static uint64_t fi_dict_of(fimg *f, uint64_t keys, uint64_t values_block)
+static inline uint64_t fi_dict_of(fimg *f, uint64_t keys, uint64_t values_block)
 {
     const sg_pyabi *a = f->a;
     uint64_t d = fi_alloc(f, 64);
@@ -216,14 +216,14 @@ static uint64_t fi_dict_of(fimg *f, uint64_t keys, uint64_t values_block)
 }
 
 /* A dict of n entries: kind FI_GENERAL / FI_UNICODE (combined) or FI_SPLIT. */
-static uint64_t fi_dict(fimg *f, const uint64_t *keys, const uint64_t *vals, size_t n, int kind)
+static inline uint64_t fi_dict(fimg *f, const uint64_t *keys, const uint64_t *vals, size_t n, int kind)
 {
     if (kind == FI_SPLIT)
         return fi_dict_of(f, fi_keys(f, keys, NULL, n, kind), fi_values(f, vals, n));
     return fi_dict_of(f, fi_keys(f, keys, vals, n, kind), 0);
 }
 
-static uint64_t fi_module(fimg *f, uint64_t dict)
+static inline uint64_t fi_module(fimg *f, uint64_t dict)
 {
     uint64_t m = fi_alloc(f, 64);
     fi_u64(f, m, 1);
@@ -233,7 +233,7 @@ static uint64_t fi_module(fimg *f, uint64_t dict)
 }
 
 /* A heap type as a Python class of that version is made. */
-static uint64_t fi_class(fimg *f, uint64_t cached_keys)
+static inline uint64_t fi_class(fimg *f, uint64_t cached_keys)
 {
     const sg_pyabi *a = f->a;
     uint64_t t = fi_alloc(f, (size_t)a->heaptype_cached_keys + 64);
@@ -259,7 +259,7 @@ static uint64_t fi_class(fimg *f, uint64_t cached_keys)
  * attribute values vals (one per shared key, 0 = unset), kept where the version keeps
  * them: as values with the shared keys (with_dict false) or in a dict object holding
  * the attributes names[] (with_dict true, a combined table). */
-static uint64_t fi_instance(fimg *f, uint64_t cls, uint64_t shared, const uint64_t *names,
+static inline uint64_t fi_instance(fimg *f, uint64_t cls, uint64_t shared, const uint64_t *names,
                             const uint64_t *vals, size_t n, bool with_dict)
 {
     const sg_pyabi *a = f->a;
