@@ -7,8 +7,12 @@
  * nanoseconds of each of millions of events). Out-of-scope code pays for its
  * first event only: local events (PY_START, PY_RESUME, PY_RETURN, PY_YIELD, CALL, LINE,
  * JUMP) return sys.monitoring.DISABLE there. PY_THROW, PY_UNWIND, C_RETURN and C_RAISE
- * cannot be disabled (DISABLE from them unregisters the callback), so they only ever
- * return None, after a cheap check.
+ * only ever return None, after a cheap check: DISABLE from them raises ValueError and
+ * unregisters the callback (C_RETURN and C_RAISE still do on 3.15; PY_THROW and
+ * PY_UNWIND up to 3.14). 3.15 made PY_THROW and PY_UNWIND local events (gh-142186),
+ * but DISABLE from an event enabled with set_events, as ours are, is then ignored
+ * (3.15.2: a function that raises 1000 times still calls back 1000 times), so there
+ * is nothing to gain from it there either.
  *
  * Function level (the events cProfile uses): PY_START, PY_RESUME and PY_THROW enter a
  * function (a generator's resumption counts as a call, as in cProfile), PY_RETURN,
@@ -24,20 +28,6 @@
 #include "trace_ext.h"
 
 #ifdef SG_TRACE_MONITORING
-
-enum {
-    EV_PY_START = 0,
-    EV_PY_RESUME = 1,
-    EV_PY_RETURN = 2,
-    EV_PY_YIELD = 3,
-    EV_CALL = 4,
-    EV_LINE = 5,
-    EV_JUMP = 7,
-    EV_PY_UNWIND = 12,
-    EV_PY_THROW = 13,
-    EV_C_RETURN = 15,
-    EV_C_RAISE = 16,
-};
 
 static PyObject *mon;      /* sys.monitoring */
 static PyObject *disable;  /* sys.monitoring.DISABLE */
@@ -348,31 +338,58 @@ static PyTypeObject callback_type = {
     .tp_doc = "a spyglass tracing callback for sys.monitoring",
 };
 
+/* An event is named as sys.monitoring.events names it: the numbers are not stable
+ * (3.14 added BRANCH_LEFT and BRANCH_RIGHT in the place of BRANCH, which moved every
+ * later event up by one: the 3.13 number of C_RETURN is RERAISE on 3.14), so each one is
+ * looked up once, at first use, rather than compiled in. */
 typedef struct handler {
-    int event;
+    const char *event;
     vectorcallfunc fn;
+    int bit;        /* 1 << the event's number in this interpreter */
     PyObject *obj;
 } handler;
 
-#define H(ev, name, f) {ev, f, NULL}
+#define H(ev, f) {ev, f, 0, NULL}
 
 static handler trace_handlers[] = {
-    H(EV_PY_START, "py_start", f_enter),   H(EV_PY_RESUME, "py_resume", f_enter),
-    H(EV_PY_THROW, "py_throw", f_throw),   H(EV_PY_RETURN, "py_return", f_leave),
-    H(EV_PY_YIELD, "py_yield", f_leave),   H(EV_PY_UNWIND, "py_unwind", f_unwind),
-    H(EV_CALL, "call", f_call),            H(EV_C_RETURN, "c_return", f_creturn),
-    H(EV_C_RAISE, "c_raise", f_creturn),
+    H("PY_START", f_enter),  H("PY_RESUME", f_enter), H("PY_THROW", f_throw),
+    H("PY_RETURN", f_leave), H("PY_YIELD", f_leave),  H("PY_UNWIND", f_unwind),
+    H("CALL", f_call),       H("C_RETURN", f_creturn), H("C_RAISE", f_creturn),
 };
 
 static handler line_handlers[] = {
-    H(EV_PY_START, "py_start", l_start),   H(EV_PY_RESUME, "py_resume", l_resume),
-    H(EV_PY_THROW, "py_throw", l_throw),   H(EV_PY_RETURN, "py_return", l_leave),
-    H(EV_PY_YIELD, "py_yield", l_leave),   H(EV_PY_UNWIND, "py_unwind", l_unwind),
-    H(EV_LINE, "line", l_line),            H(EV_JUMP, "jump", l_jump),
+    H("PY_START", l_start),  H("PY_RESUME", l_resume), H("PY_THROW", l_throw),
+    H("PY_RETURN", l_leave), H("PY_YIELD", l_leave),   H("PY_UNWIND", l_unwind),
+    H("LINE", l_line),       H("JUMP", l_jump),
 };
 
 #define NTRACE (sizeof trace_handlers / sizeof trace_handlers[0])
 #define NLINE (sizeof line_handlers / sizeof line_handlers[0])
+
+/* Each handler's event bit, from sys.monitoring.events, and its callback object. */
+static int init_handlers(PyObject *events, handler *hs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        PyObject *bit = PyObject_GetAttrString(events, hs[i].event);
+        long v = bit ? PyLong_AsLong(bit) : -1;
+        Py_XDECREF(bit);
+        if (v <= 0 || v > INT_MAX || (v & (v - 1))) {
+            if (!PyErr_Occurred())
+                PyErr_Format(PyExc_RuntimeError, "sys.monitoring.events.%s is not one event",
+                             hs[i].event);
+            return -1;
+        }
+        hs[i].bit = (int)v;
+        if (hs[i].obj)
+            continue;
+        callback_obj *cb = PyObject_New(callback_obj, &callback_type);
+        if (!cb)
+            return -1;
+        cb->vectorcall = hs[i].fn;
+        hs[i].obj = (PyObject *)cb;
+    }
+    return 0;
+}
 
 static int init_once(void)
 {
@@ -383,26 +400,19 @@ static int init_once(void)
         PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is not available");
         return -1;
     }
-    disable = PyObject_GetAttrString(m, "DISABLE");
-    missing = PyObject_GetAttrString(m, "MISSING");
-    if (!disable || !missing) {
-        Py_CLEAR(disable);
-        Py_CLEAR(missing);
-        return -1;
-    }
     if (PyType_Ready(&callback_type) != 0)
         return -1;
-    handler *tables[] = {trace_handlers, line_handlers};
-    size_t sizes[] = {NTRACE, NLINE};
-    for (size_t t = 0; t < 2; t++) {
-        for (size_t i = 0; i < sizes[t]; i++) {
-            callback_obj *cb = PyObject_New(callback_obj, &callback_type);
-            if (!cb)
-                return -1;
-            cb->vectorcall = tables[t][i].fn;
-            tables[t][i].obj = (PyObject *)cb;
-        }
-    }
+    PyObject *events = PyObject_GetAttrString(m, "events");
+    int rc = events ? init_handlers(events, trace_handlers, NTRACE) : -1;
+    if (!rc)
+        rc = init_handlers(events, line_handlers, NLINE);
+    Py_XDECREF(events);
+    if (!rc && !disable)
+        rc = (disable = PyObject_GetAttrString(m, "DISABLE")) ? 0 : -1;
+    if (!rc && !missing)
+        rc = (missing = PyObject_GetAttrString(m, "MISSING")) ? 0 : -1;
+    if (rc)
+        return -1;
     Py_INCREF(m);
     mon = m;
     return 0;
@@ -453,7 +463,7 @@ static void release(const handler *hs, size_t n)
 {
     call_mon("set_events", "(ii)", tool, 0);
     for (size_t i = 0; i < n; i++)
-        call_mon("register_callback", "(iiO)", tool, 1 << hs[i].event, Py_None);
+        call_mon("register_callback", "(iiO)", tool, hs[i].bit, Py_None);
     call_mon("free_tool_id", "(i)", tool);
     PyErr_Clear();
     tool = -1;
@@ -472,9 +482,9 @@ int sg_tengine_start(sg_tsession *s)
     size_t n = s->mode == SG_MODE_LINES ? NLINE : NTRACE;
     int events = 0;
     for (size_t i = 0; i < n; i++) {
-        if (call_mon("register_callback", "(iiO)", tool, 1 << hs[i].event, hs[i].obj) != 0)
+        if (call_mon("register_callback", "(iiO)", tool, hs[i].bit, hs[i].obj) != 0)
             goto fail;
-        events |= 1 << hs[i].event;
+        events |= hs[i].bit;
     }
     if (call_mon("set_events", "(ii)", tool, events) != 0)
         goto fail;

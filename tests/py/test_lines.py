@@ -27,6 +27,7 @@ class Lines:
         self.thread_hits = defaultdict(Counter)
         self.files = set()
         self.functions = set()
+        self.chains = set()  # the functions (short names) of each record's stack
         for r in self.raw["records"]:
             places = [(funcs[locs[loc][0]][1], locs[loc][1]) for loc in r["stack"]]
             hits, ns = r["values"]
@@ -36,6 +37,8 @@ class Lines:
             for p in set(places):
                 self.total_ns[p] += ns
             self.thread_hits[self.raw["tracks"][r["track"]]["name"]][leaf] += hits
+            self.chains.add(tuple(funcs[locs[loc][0]][0].rsplit(".", 1)[-1]
+                                  for loc in r["stack"]))
             for loc in r["stack"]:
                 self.files.add(funcs[locs[loc][0]][1])
                 self.functions.add(funcs[locs[loc][0]][0])
@@ -75,6 +78,29 @@ def test_hits_equal_settrace(tmp_path):
     assert got == expected, {k: (expected.get(k), got.get(k)) for k in set(got) | set(expected)
                              if expected.get(k) != got.get(k)}
     assert got[line_of(script, "while k < n: k += 1")] >= 20  # a loop on one line
+
+
+def test_lines_stay_under_their_callers(tmp_path):
+    """Every line hangs under the line that called its function, also after a frame
+    ended without returning: an exception unwound through 7 frames (PY_UNWIND), a
+    generator was thrown into and closed (PY_THROW), a coroutine was suspended. A missed
+    exit would leave a frame on the stack, and the caller's next lines would hang under
+    it while their hits still came out right."""
+    script = target("trace_events.py")
+    expected = settrace_hits(tmp_path, script)
+    cp, prof = lines(tmp_path, script)
+    assert cp.returncode == 0, cp.stderr
+    assert prof.file_hits(script) == expected
+    callers = {"main": {"<module>"}, "Pause": {"<module>"}, "produce": {"main"},
+               "absorb": {"main"}, "waits": {"main"}, "__await__": {"waits"},
+               "sink": {"main", "sink"}, "after": {"main"}}
+    for chain in prof.chains:
+        assert chain[0] == "<module>", chain
+        for caller, callee in zip(chain, chain[1:]):
+            assert caller in callers[callee], chain
+    after = (script, line_of(script, "    after()"))
+    assert prof.hits[after] == 3
+    assert prof.hits[(script, line_of(script, "sink(n - 1)"))] == 18
 
 
 def test_line_times_add_up(tmp_path):

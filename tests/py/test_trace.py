@@ -31,9 +31,11 @@ class Traced:
         self.self_ns, self.cum_ns = Counter(), Counter()
         self.thread_calls = defaultdict(Counter)
         self.by_key = defaultdict(lambda: [0, 0])  # cProfile's key -> [calls, primitive]
+        self.stacks = Counter()  # names from the root to the leaf -> calls
         for r in self.raw["records"]:
             fids = [locs[loc][0] for loc in r["stack"]]
             names = [funcs[f][0] for f in fids]
+            self.stacks[tuple(names)] += r["values"][0]
             leaf = names[-1]
             calls, ns = r["values"]
             primitive = fids[-1] not in fids[:-1]
@@ -91,6 +93,47 @@ def test_call_counts_equal_cprofiles(tmp_path):
     assert got[(script, 10, "fib")] == (465, 1)
     assert ("~", 0, "<built-in method builtins.sorted>") in got
     assert ("~", 0, "<method 'append' of 'list' objects>") in got
+
+
+def test_every_event_counted_exactly(tmp_path):
+    """The whole call tree of a program whose every count is known in advance, rather
+    than taken from cProfile (3.15's cProfile is a new module, and a tracer that reads
+    the wrong sys.monitoring events can agree with a profiler that does the same): a
+    builtin returning (C_RETURN) and raising (C_RAISE), a generator resumed (PY_RESUME,
+    PY_YIELD), thrown into and closed (PY_THROW), a coroutine suspended, and an
+    exception unwinding through 7 frames (PY_UNWIND). A missed exit would leave the
+    frame on the stack and hang the calls that follow under it."""
+    cp, prof = trace(tmp_path, target("trace_events.py"))
+    assert cp.returncode == 0, cp.stderr
+    main = ("<module>", "main")
+    send = main + ("<method 'send' of 'coroutine' objects>",)
+    expected = {
+        ("<module>",): 1,
+        ("<module>", "<built-in method builtins.__build_class__>"): 1,
+        ("<module>", "<built-in method builtins.__build_class__>", "Pause"): 1,
+        ("<module>", "<built-in method builtins.print>"): 1,
+        main: 1,
+        main + ("<built-in method builtins.divmod>",): 40,
+        main + ("<built-in method builtins.sum>",): 1,
+        main + ("<built-in method builtins.sum>", "produce"): 11,
+        main + ("<built-in method builtins.next>",): 1,
+        main + ("<built-in method builtins.next>", "absorb"): 1,
+        main + ("<method 'throw' of 'generator' objects>",): 5,
+        main + ("<method 'throw' of 'generator' objects>", "absorb"): 5,
+        main + ("<method 'close' of 'generator' objects>",): 1,
+        main + ("<method 'close' of 'generator' objects>", "absorb"): 1,
+        send: 5,
+        send + ("waits",): 5,
+        send + ("waits", "__await__"): 8,
+        main + ("after",): 3,
+    }
+    expected.update({main + ("sink",) * depth: 3 for depth in range(1, 8)})
+    got = Counter()
+    for stack, calls in prof.stacks.items():  # qualified names from 3.11 on
+        got[tuple(n if n.startswith("<") else n.rsplit(".", 1)[-1] for n in stack)] += calls
+    assert got == expected, {k: (expected.get(k), got.get(k)) for k in set(got) | set(expected)
+                             if expected.get(k) != got.get(k)}
+    assert prof.prim["sink"] == 3
 
 
 def test_recursion_never_inflates_cumulative_time(tmp_path):
@@ -247,7 +290,8 @@ def _per_process(prof, names):
     return out
 
 
-@pytest.mark.parametrize("method", ["fork", "spawn"])
+# forkserver: the default start method on Linux from 3.14 on
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
 def test_pool_workers_are_traced_with_exact_counts(tmp_path, method):
     cp, prof = trace(tmp_path, target("trace_pool.py"), method, "subprocess",
                      opts=("--subprocesses",), timeout=180)
