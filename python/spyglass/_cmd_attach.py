@@ -56,11 +56,13 @@ def _attach_parser():
     return p
 
 
-def _open_sampler(pid, **kw):
-    """A prepared Sampler, or raises _core.Error with a message for the user."""
+def _open_sampler(pid, tell=True, **kw):
+    """A prepared Sampler, or raises _core.Error with a message for the user. tell: say
+    it when the target is read through its own _Py_DebugOffsets."""
     sampler = _core.Sampler(pid, **kw)
     sampler.prepare()
-    _run.tell_layout(sampler, _warn)
+    if tell:
+        _run.tell_layout(sampler, _warn)
     return sampler
 
 
@@ -150,8 +152,8 @@ def _dump_parser():
 def _snapshot(pid):
     """One consistent reading of every thread: retried when a stack was torn."""
     last = None
-    for _ in range(DUMP_ATTEMPTS):
-        sampler = _open_sampler(pid, rate=1000)
+    for attempt in range(DUMP_ATTEMPTS):
+        sampler = _open_sampler(pid, tell=attempt == 0, rate=1000)
         sampler.tick()
         profile = sampler.profile()
         ok, bad = profile.sample_counts()
@@ -164,6 +166,7 @@ def _snapshot(pid):
 def _threads_of(profile):
     d = profile.to_dict()
     funcs, locs, tracks = d["functions"], d["locations"], d["tracks"]
+    no_gil = d["attrs"].get("gil") == "none"  # free-threaded, running without a GIL
     out = []
     for r in d["records"]:
         tr = tracks[r["track"]]
@@ -175,8 +178,10 @@ def _threads_of(profile):
         flags = r["flags"]
         out.append({
             "tid": tr["tid"], "name": tr["name"], "main": tr["is_main"],
-            "running": bool(flags & F_ONCPU), "gil": bool(flags & F_GIL),
-            "gil_wait": bool(flags & F_GILWAIT), "partial": bool(flags & F_PARTIAL),
+            "running": bool(flags & F_ONCPU),
+            "gil": None if no_gil else bool(flags & F_GIL),
+            "gil_wait": None if no_gil else bool(flags & F_GILWAIT),
+            "partial": bool(flags & F_PARTIAL),
             "frames": frames,
         })
     out.sort(key=lambda t: (not t["main"], t["tid"]))
@@ -185,7 +190,9 @@ def _threads_of(profile):
 
 def _state(t):
     words = ["running" if t["running"] else "idle"]
-    if t["gil"]:
+    if t["gil"] is None:
+        words.append("GIL n/a (free-threaded)")
+    elif t["gil"]:
         words.append("holds the GIL")
     elif t["gil_wait"]:
         words.append("waiting for the GIL")

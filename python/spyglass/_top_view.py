@@ -30,11 +30,13 @@ class Collector:
         self.whole = _core.Profile()
         self.window = _core.Profile()
         self.started = time.monotonic()
+        self.no_gil = False  # a free-threaded target running without a GIL
 
     def collect(self, part=None):
         """Adds the sampler's profile since the last call (or `part`, the last one)."""
         if part is None:
             part = self.sampler.take()
+        self.no_gil = self.no_gil or part.get_attr("gil") == "none"
         self.whole.append(part)
         self.parts = (self.parts + [part])[-self.nparts:]
         window = _core.Profile()
@@ -43,7 +45,7 @@ class Collector:
         self.window = window
 
     def snapshot(self, info):
-        return Snapshot(self.window, time.monotonic() - self.started, info)
+        return Snapshot(self.window, time.monotonic() - self.started, dict(info, no_gil=self.no_gil))
 
 
 class Snapshot:
@@ -161,12 +163,15 @@ def _thread_lines(snap, state, width, limit, ell):
     out = [head]
     sel = state.thread[:2] if state.thread else None
     shown = snap.threads[:limit]
+    no_gil = snap.info.get("no_gil")  # free-threaded: the GIL columns do not apply
     for pid, tid, name, _main, samples, oncpu, gil, gilwait in shown:
         mark = ">" if sel == (pid, tid) else " "
         ident = f"{pid}:{tid}" if multi else str(tid)
+        gil_cols = f" {'n/a':>6} {'n/a':>6}" if no_gil else \
+            f" {_pct(gil, samples):6.1f} {_pct(gilwait, samples):6.1f}"
         out.append(f"{mark}{_cut(name, 16, ell):<16} {ident:>13} {samples:>8}"
                    f" {_pct(oncpu, samples):6.1f} {_pct(samples - oncpu, samples):6.1f}"
-                   f" {_pct(gil, samples):6.1f} {_pct(gilwait, samples):6.1f}")
+                   + gil_cols)
     if len(snap.threads) > len(shown):
         out[-1] = f"  ... and {len(snap.threads) - len(shown) + 1} more threads"
     return [_cut(line, width, ell) for line in out]

@@ -338,6 +338,17 @@ static PyObject *profile_set_attr(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+static PyObject *profile_get_attr(PyObject *self, PyObject *arg)
+{
+    const char *k = PyUnicode_AsUTF8(arg);
+    if (!k)
+        return NULL;
+    const char *v = sg_profile_get_attr(((sg_ext_profile *)self)->p, k);
+    if (!v)
+        Py_RETURN_NONE;
+    return PyUnicode_DecodeUTF8(v, (Py_ssize_t)strlen(v), "replace");
+}
+
 /* For profiles put together from several runs (the pytest plugin's merged profile):
  * merge() adds samples but leaves the metadata of the first. */
 static PyObject *profile_set_meta(PyObject *self, PyObject *args, PyObject *kw)
@@ -584,6 +595,7 @@ static PyMethodDef profile_methods[] = {
      "threads with samples, by pid and tid"},
     {"meta", profile_meta, METH_NOARGS, "meta() -> dict: mode, clock, rate, duration, ticks"},
     {"set_attr", profile_set_attr, METH_VARARGS, "set_attr(key, value)"},
+    {"get_attr", profile_get_attr, METH_O, "get_attr(key) -> str or None"},
     {"set_meta", (PyCFunction)(void (*)(void))profile_set_meta, METH_VARARGS | METH_KEYWORDS,
      "set_meta(*, duration_ns, ticks_requested, ticks_taken): after merging runs"},
     {"sample_counts", profile_sample_counts, METH_NOARGS,

@@ -269,6 +269,13 @@ static void test_text(void)
     SG_CHECK(has_line(s, "150 samples in 2 threads; errors 0.50% (1 of 200 stack reads "
                          "failed); ticks 99 of 100 requested (99.0%)"));
     free(s);
+    /* a free-threaded target without a GIL: not applicable, not 0% */
+    sg_profile_set_attr(p, "gil", "none");
+    s = render(p, "text", &o);
+    SG_CHECK(has_line(s, "thread worker (TID 12): 33.3% of samples; idle 0.0%, "
+                         "GIL n/a (free-threaded)"));
+    SG_CHECK(strstr(s, "holding the GIL") == NULL);
+    free(s);
     sg_profile_free(p);
 }
 

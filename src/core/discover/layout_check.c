@@ -5,6 +5,7 @@
  * with a high error rate; this turns that into one clear refusal. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sg_discover.h"
@@ -58,14 +59,17 @@ static int frames_look_right(sg_reader *r, const sg_target *t, uint64_t frame, u
     return codes > 0 && !frame;
 }
 
-bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char *why,
-                         size_t why_len)
+/* One look at every thread of interp: -1 with why set when the thread states themselves
+ * do not fit (deterministic), else 1 if some thread's frames read right or no thread
+ * has frames, 0 if frames were there but none read right (maybe only torn). */
+static int look_once(sg_reader *r, const sg_target *t, uint64_t interp, char *why,
+                     size_t why_len)
 {
     const sg_pyabi *a = &t->abi;
     uint64_t ts = 0;
     if (rd64(r, interp + (uint64_t)a->interp_threads_head, &ts) != 0 || !plausible(ts)) {
         snprintf(why, why_len, "interpreter_state.threads_head leads to no thread state");
-        return false;
+        return -1;
     }
     int own_tid = 0, frames_ok = 0, frames_bad = 0;
     for (int n = 0; ts && n < CHECK_THREADS; n++) {
@@ -76,7 +80,7 @@ bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char
                                                                      : sizeof buf,
                     &e) != 0) {
             snprintf(why, why_len, "thread_state.next leads to unreadable memory");
-            return false;
+            return -1;
         }
         uint64_t back, next, frame, base = 0, tid;
         memcpy(&back, buf + a->tstate_interp, 8);
@@ -87,11 +91,11 @@ bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char
             memcpy(&base, buf + a->tstate_base_frame, 8);
         if (back != interp) {
             snprintf(why, why_len, "thread_state.interp does not lead back to the interpreter");
-            return false;
+            return -1;
         }
         if (tid == 0 || tid > TID_LIMIT) {
             snprintf(why, why_len, "thread_state.native_thread_id holds no thread ID");
-            return false;
+            return -1;
         }
         char task[64];
         snprintf(task, sizeof task, "/proc/%d/task/%llu", t->pid, (unsigned long long)tid);
@@ -103,11 +107,28 @@ bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char
     }
     if (!own_tid) {
         snprintf(why, why_len, "no thread_state.native_thread_id is a thread of the process");
-        return false;
+        return -1;
     }
     if (frames_bad && !frames_ok) {
         snprintf(why, why_len, "its frames do not read as frames of code objects");
-        return false;
+        return 0;
     }
-    return true;
+    return 1;
+}
+
+/* A stack read while the program changes it can fail a look; a wrong layout fails
+ * every one. */
+#define LOOKS 40
+#define LOOK_PAUSE_NS 2000000L
+
+bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char *why,
+                         size_t why_len)
+{
+    for (int look = 0; look < LOOKS; look++) {
+        int rc = look_once(r, t, interp, why, why_len);
+        if (rc != 0)
+            return rc > 0;
+        nanosleep(&(struct timespec){0, LOOK_PAUSE_NS}, NULL);
+    }
+    return false;
 }

@@ -43,8 +43,9 @@ int sg_discover(sg_reader *r, int pid, sg_target *out, sg_error *err);
  * is) describes what is in its memory: the main interpreter's threads point back to it,
  * hold plausible thread IDs (one of them a thread of the process), and their frames
  * hold code objects (when PyCode_Type is known) and end where a chain ends. A thread
- * caught changing its stack can fail the frame part, so one good thread is enough there.
- * On false, why says which part failed. */
+ * caught changing its stack can fail the frame part, so one good thread is enough there,
+ * and a look that finds none is taken again (up to 40 looks, 2 ms apart). On false, why
+ * says which part failed. */
 bool sg_layout_confirmed(sg_reader *r, const sg_target *t, uint64_t interp, char *why,
                          size_t why_len);
 

@@ -264,6 +264,13 @@ sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err)
     if (!old)
         sg_fail(err, SG_E_ARG, 0, "the profile was already taken");
     else if ((fresh = sg_profile_new_like(old, err)) != NULL) {
+        /* what the sampler learnt about the target holds for every part */
+        static const char *const kept[] = {"gil", "python_layout", "reader"};
+        for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+            const char *v = sg_profile_get_attr(old, kept[i]);
+            if (v)
+                sg_profile_set_attr(fresh, kept[i], v);
+        }
         int64_t now = sg_now_ns();
         close_part(s, now);
         s->profile = fresh;

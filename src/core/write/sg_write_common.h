@@ -30,6 +30,10 @@ void sg_wc_init(sg_wc_ctx *c, const sg_profile *p, const sg_write_opts *o);
 int64_t sg_wc_value(const sg_wc_ctx *c, const sg_record *r);
 double sg_wc_seconds(const sg_wc_ctx *c, int64_t v);
 const char *sg_wc_view_name(sg_view v);
+
+/* The profile is of a free-threaded target that ran without a GIL (the sampler's "gil"
+ * attribute is "none"): GIL figures are not applicable, not zero. */
+bool sg_wc_no_gil(const sg_profile *p);
 /* "name" of a function, "<unknown>" when empty (not escaped). */
 const char *sg_wc_func_name(const sg_profile *p, uint32_t function);
 /* Tracks in display order (pid, then tid); malloc'ed, NULL when out of memory. */

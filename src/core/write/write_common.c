@@ -57,6 +57,12 @@ int64_t sg_wc_value(const sg_wc_ctx *c, const sg_record *r)
 
 double sg_wc_seconds(const sg_wc_ctx *c, int64_t v) { return (double)v * c->sec_per_unit; }
 
+bool sg_wc_no_gil(const sg_profile *p)
+{
+    const char *v = sg_profile_get_attr(p, "gil");
+    return v && strcmp(v, "none") == 0;
+}
+
 const char *sg_wc_view_name(sg_view v)
 {
     switch (v) {

@@ -234,10 +234,14 @@ static void thread_title(text_ctx *t, uint32_t track, const thread_state *ts, in
     if (t->c.sampled) {
         sg_buf_puts(b, "; idle ");
         sg_wc_pct(b, ts->idle, ts->all, 0);
-        sg_buf_puts(b, ", waiting for the GIL ");
-        sg_wc_pct(b, ts->gilwait, ts->all, 0);
-        sg_buf_puts(b, ", holding the GIL ");
-        sg_wc_pct(b, ts->gil, ts->all, 0);
+        if (sg_wc_no_gil(p)) {
+            sg_buf_puts(b, ", GIL n/a (free-threaded)");
+        } else {
+            sg_buf_puts(b, ", waiting for the GIL ");
+            sg_wc_pct(b, ts->gilwait, ts->all, 0);
+            sg_buf_puts(b, ", holding the GIL ");
+            sg_wc_pct(b, ts->gil, ts->all, 0);
+        }
     }
     sg_wc_newline(b);
 }
