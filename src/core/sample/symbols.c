@@ -36,6 +36,10 @@ typedef struct pending {
     unsigned char key[CODE_MAX_BYTES];
 } pending;
 
+/* A program freeing code objects all the time (one compiling and dropping functions in a
+ * loop) can free one during most reads of a new code object: each is tried this often. */
+#define RESOLVE_ATTEMPTS 4
+
 struct sg_symbols {
     sg_reader *r;
     sg_reader *rv; /* for the per-sample checks */
@@ -245,7 +249,9 @@ static uint64_t code_generation(sg_symbols *s)
     return sg_read(s->r, s->generation_addr, &g, 8, &err) == 0 ? g : 0;
 }
 
-static entry *resolve_miss(sg_symbols *s, uint64_t code)
+/* *raced: a code object was freed while this one was read (maybe this one): reading
+ * it again is likely to succeed. */
+static entry *resolve_miss(sg_symbols *s, uint64_t code, bool *raced)
 {
     const sg_pyabi *a = s->a;
     unsigned char hdr[CODE_MAX_BYTES];
@@ -274,7 +280,8 @@ static entry *resolve_miss(sg_symbols *s, uint64_t code)
         return NULL;
     if (generation != code_generation(s)) {
         free(ranges);
-        return NULL; /* a code object was freed meanwhile: maybe this one */
+        *raced = true;
+        return NULL;
     }
     uint32_t fn = sg_profile_function(s->p, name, file, first_line);
     if (fn == SG_NONE) {
@@ -372,7 +379,12 @@ sg_sym_status sg_symbols_resolve(sg_symbols *s, const sg_raw_frame *f, uint32_t 
         s->hits++;
     } else {
         s->misses++;
-        e = resolve_miss(s, f->code);
+        bool raced = true;
+        e = NULL;
+        for (int attempt = 0; !e && raced && attempt < RESOLVE_ATTEMPTS; attempt++) {
+            raced = false;
+            e = resolve_miss(s, f->code, &raced);
+        }
         if (!e)
             return SG_SYM_BAD;
     }
