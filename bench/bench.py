@@ -3,8 +3,9 @@
     python bench/bench.py --python PY [--quick] [--rounds N] [--workloads a,b] [--modes x,y]
 
 Run by any Python: it makes the virtualenv build/bench-venv/<ver> for PY (the newest
-installed CPython by default), installs spyglass from this tree and every other tool
-from PyPI (a tool that fails to install or to start gets a row saying why), then re-runs
+pyenv CPython 3.9-3.13 by default; 3.14 and 3.15 are Debian's, from `make pythons`),
+installs spyglass from this tree and every other tool from PyPI (a tool that fails to
+install or to start gets a row saying why; Tachyon is 3.15's standard library), then re-runs
 itself inside that venv to measure. Every profiler x workload x mode runs interleaved
 with an unprofiled run of the same workload, ROUNDS times. Results: raw JSON in
 bench/results/<date>-<python>[-quick].json and, for full runs, one Markdown table per
@@ -33,7 +34,9 @@ import parsers  # noqa: E402
 import report  # noqa: E402
 import tools  # noqa: E402
 
-SAMPLERS_1K = ["spyglass-1k", "py-spy-1k", "austin-1k", "pyinstrument"]
+# Tachyon's modes (CPython 3.15's own sampler) run only on 3.15 and later; on older
+# Pythons their rows say why (tools.STDLIB).
+SAMPLERS_1K = ["spyglass-1k", "py-spy-1k", "austin-1k", "tachyon-1k", "pyinstrument"]
 
 # name: (description, scale, quick scale, modes). Scale 1 is about 0.6 s of work
 # unprofiled; line_heavy is smaller because pprofile runs it about 80x slower. The
@@ -41,42 +44,46 @@ SAMPLERS_1K = ["spyglass-1k", "py-spy-1k", "austin-1k", "pyinstrument"]
 # error alone (2-3 pp on a 60% share) would hide whether a sampler meets 2 pp.
 WORKLOADS = {
     "call_heavy": ("recursion (fib) and tiny methods", 1.0, 0.5,
-                   SAMPLERS_1K + ["spyglass-10k", "py-spy-10k", "austin-10k", "scalene",
-                                  "cprofile", "yappi", "spyglass-trace"]),
+                   SAMPLERS_1K + ["spyglass-10k", "py-spy-10k", "austin-10k", "tachyon-10k",
+                                  "scalene", "cprofile", "yappi", "spyglass-trace"]),
     "line_heavy": ("long loops of cheap lines", 0.15, 0.1,
                    ["spyglass-1k", "line_profiler", "pprofile", "spyglass-lines"]),
     "threads": ("3 CPU-bound threads (work 1:2:3) + 2 blocked threads", 1.0, 0.5,
-                SAMPLERS_1K + ["spyglass-10k", "spyglass-cpu", "yappi", "cprofile"]),
+                SAMPLERS_1K + ["spyglass-10k", "spyglass-cpu", "tachyon-cpu", "yappi",
+                               "cprofile"]),
     "mixed": ("json, regex, sorting, classes", 1.0, 0.5,
               SAMPLERS_1K + ["scalene", "cprofile", "yappi", "spyglass-trace"]),
     "io_bound": ("sleep, TCP round trips on 127.0.0.1, a little CPU", 1.0, 0.5,
                  SAMPLERS_1K),
     "children": ("12 short-lived Python children, 2 at a time (samplers follow them: "
                  "spyglass --subprocesses when the build has it, py-spy --subprocesses, "
-                 "austin -C)", 1.0, 0.5,
-                 ["spyglass-1k", "py-spy-1k", "austin-1k"]),
+                 "austin -C, Tachyon --subprocesses)", 1.0, 0.5,
+                 ["spyglass-1k", "py-spy-1k", "austin-1k", "tachyon-1k"]),
     "gt_shares": ("ground truth: leaf functions with fixed work 6:3:1", 3.0, 0.5,
-                  SAMPLERS_1K + ["spyglass-10k", "scalene", "cprofile", "yappi",
-                                 "spyglass-trace"]),
+                  SAMPLERS_1K + ["spyglass-10k", "tachyon-10k", "scalene", "cprofile",
+                                 "yappi", "spyglass-trace"]),
     "gt_bursts": ("ground truth: sub-millisecond bursts (0.15 ms and 0.05 ms calls)", 3.0, 0.5,
                   SAMPLERS_1K + ["cprofile", "yappi"]),
     "gt_ccalls": ("ground truth: time inside C calls (zlib, sha256, sorted) vs Python", 3.0, 0.5,
-                  SAMPLERS_1K + ["spyglass-cpu", "scalene", "cprofile", "yappi"]),
+                  SAMPLERS_1K + ["spyglass-cpu", "tachyon-cpu", "scalene", "cprofile",
+                                 "yappi"]),
     "gt_gil": ("ground truth: two threads contending for the GIL, CPU split 3:1", 3.0, 0.5,
-               SAMPLERS_1K + ["spyglass-cpu", "py-spy-gil", "austin-cpu", "scalene", "yappi"]),
+               SAMPLERS_1K + ["spyglass-cpu", "py-spy-gil", "austin-cpu", "tachyon-cpu",
+                              "tachyon-gil", "scalene", "yappi"]),
     "deep_threads": ("8 CPU-bound threads, 50-frame stacks (the 10 kHz cost target)", 1.0, 0.5,
-                     ["spyglass-10k", "py-spy-10k", "austin-10k"]),
+                     ["spyglass-10k", "py-spy-10k", "austin-10k", "tachyon-10k"]),
     "deep_stack": ("one thread, 20-frame stack: the highest sustained rate", 1.0, 0.5,
-                   ["spyglass-200k", "py-spy-200k", "austin-200k"]),
+                   ["spyglass-200k", "py-spy-200k", "austin-200k", "tachyon-200k"]),
 }
 QUICK = {
-    "call_heavy": ["spyglass-1k", "py-spy-1k", "austin-1k", "cprofile", "spyglass-trace"],
+    "call_heavy": ["spyglass-1k", "py-spy-1k", "austin-1k", "tachyon-1k", "cprofile",
+                   "spyglass-trace"],
     "line_heavy": ["line_profiler", "pprofile", "spyglass-lines"],
     "mixed": ["spyglass-1k", "scalene", "yappi", "spyglass-trace"],
     "children": ["spyglass-1k", "py-spy-1k"],
     "gt_shares": SAMPLERS_1K,
-    "gt_gil": ["spyglass-1k", "spyglass-cpu", "py-spy-1k", "austin-1k"],
-    "deep_threads": ["spyglass-10k", "austin-10k"],
+    "gt_gil": ["spyglass-1k", "spyglass-cpu", "py-spy-1k", "austin-1k", "tachyon-cpu"],
+    "deep_threads": ["spyglass-10k", "austin-10k", "tachyon-10k"],
     "deep_stack": ["spyglass-200k"],
 }
 RUN_TIMEOUT = 600
@@ -84,21 +91,53 @@ RUN_TIMEOUT = 600
 
 # ---- the outer phase: interpreter, virtualenv, installs -------------------------------
 
+PYENV_MINORS = ("3.9", "3.10", "3.11", "3.12", "3.13")
+DEBIAN_MINORS = ("3.14", "3.15")
+DEBIAN_BIN = os.path.join(ROOT, "build", "debian-python", "usr", "bin")
+
+
+def _wanted(spec, minor, version):
+    """Does a version spec ("3.15", "3.13.0" or None) ask for this interpreter?"""
+    if spec is None or spec == minor:
+        return True
+    return spec == ".".join(str(x) for x in version)
+
+
 def find_python(spec):
-    """A path, a version ("3.12"), or None for the newest installed 3.9-3.13."""
+    """A path, a version ("3.12", "3.13.0", "3.15"), or None for the newest installed
+    3.9-3.13. The interpreters are the Makefile's PYTHONS: 3.9-3.13 from pyenv, 3.14 and
+    3.15 from Debian's archive under build/debian-python (`make pythons`). Without a spec
+    the newest pyenv one is taken (the versions spyglass is released for), or the newest
+    Debian one where pyenv has none."""
     if spec and os.path.sep in spec:
         return spec
     root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    found = []
-    for minor in ("3.9", "3.10", "3.11", "3.12", "3.13"):
+    pyenv, debian = [], []
+    for minor in PYENV_MINORS:
         if spec and spec != minor and not spec.startswith(minor + "."):
             continue
         for d in glob.glob(os.path.join(root, "versions", minor + ".*")):
             exe = os.path.join(d, "bin", "python" + minor)
             if re.search(r"/\d+\.\d+\.\d+$", d) and os.access(exe, os.X_OK):
-                found.append((tuple(int(x) for x in os.path.basename(d).split(".")), exe))
+                version = tuple(int(x) for x in os.path.basename(d).split("."))
+                if _wanted(spec, minor, version):
+                    pyenv.append((version, exe))
+    for minor in DEBIAN_MINORS:
+        if spec and spec != minor and not spec.startswith(minor + "."):
+            continue
+        exe = os.path.join(DEBIAN_BIN, "python" + minor)
+        if not os.access(exe, os.X_OK):
+            continue
+        r = subprocess.run([exe, "-c", "import sys; print(*sys.version_info[:3])"],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            version = tuple(int(x) for x in r.stdout.split())
+            if _wanted(spec, minor, version):
+                debian.append((version, exe))
+    found = pyenv or debian if spec is None else pyenv + debian
     if not found:
-        sys.exit(f"bench: no CPython {spec or '3.9-3.13'} found under {root}/versions")
+        sys.exit(f"bench: no CPython {spec or '3.9-3.13'} found under {root}/versions or "
+                 f"{os.path.relpath(DEBIAN_BIN, ROOT)} (make pythons)")
     return max(found)[1]
 
 
@@ -141,7 +180,13 @@ def setup(python, reinstall=False):
         shutil.rmtree(venv)
     if not os.path.exists(os.path.join(venv, "bin", "python")):
         print(f"bench: creating {venv}", flush=True)
-        subprocess.run([python, "-m", "venv", venv], check=True)
+        # as the Makefile's venv rule: Debian's 3.14/3.15 have no ensurepip, and the
+        # script then installs pip from its wheel
+        r = subprocess.run([os.path.join(ROOT, "tools", "make-venv.sh"), python, venv],
+                           capture_output=True, text=True)
+        if r.returncode:
+            shutil.rmtree(venv, ignore_errors=True)
+            sys.exit(f"bench: cannot make {venv}: {_last_line(r.stderr or r.stdout)}")
         r = _pip(venv, "install", "--upgrade", "pip", "setuptools", "wheel")
         if r.returncode:
             sys.exit(f"bench: pip failed in {venv}: {_last_line(r.stderr)}")
@@ -156,6 +201,14 @@ def setup(python, reinstall=False):
         r = _pip(venv, "install", "--no-build-isolation", "--force-reinstall", "--no-deps", ROOT)
         state["spyglass"] = ({"ok": True, "tree": tree} if r.returncode == 0 else
                              {"ok": False, "why": "install failed: " + _last_line(r.stderr)})
+    have = tuple(int(x) for x in ver.split("."))
+    for tool, (since, why) in tools.STDLIB.items():
+        # nothing to install: checked again on every run (a smoke test takes a second)
+        if have < since:
+            state[tool] = {"ok": False, "why": f"{why}; this is {ver}"}
+        else:
+            fail = _smoke(venv, tool)
+            state[tool] = {"ok": fail is None, "why": f"does not run: {fail}" if fail else None}
     for tool, package in tools.PACKAGES.items():
         if state.get(tool, {}).get("ok"):
             continue
@@ -244,7 +297,8 @@ def run_one(bindir, workload, scale, mode, caps, tmp):
     with open(truth_path) as f:
         truth = json.load(f)
     target_cpu = truth["cpu_self"] + truth["cpu_children"]
-    res.update(work=truth["work_seconds"], target_cpu=target_cpu, truth_kind=truth["kind"],
+    res.update(work=truth["work_seconds"], target_cpu=target_cpu,
+               target_cpu_start=truth.get("cpu_start"), truth_kind=truth["kind"],
                truth_parts=truth["parts"], target_maxrss_kb=truth["maxrss_kb"],
                same_process=(truth["pid"] == m["pid"]))
     if mode is not None:
@@ -303,6 +357,9 @@ def versions():
     from importlib import metadata
 
     out = {"python": platform.python_version(), "cProfile": "stdlib " + platform.python_version()}
+    for tool, (since, _why) in tools.STDLIB.items():
+        out[tool] = ("stdlib " + platform.python_version()
+                     if sys.version_info[:2] >= since else None)
     for tool, package in [("spyglass", "spyglass")] + list(tools.PACKAGES.items()):
         try:
             out[tool] = metadata.version(package)
@@ -389,6 +446,7 @@ def inner(args):
         descriptions={k: v[0] for k, v in WORKLOADS.items()},
         labels={m.id: m.label for m in tools.MODES},
         where={m.id: m.where for m in tools.MODES},
+        prelude=[m.id for m in tools.MODES if m.prelude],
         seconds=time.perf_counter() - t_start)
     results["summary"] = report.summarize(results)
     os.makedirs(RESULTS_DIR, exist_ok=True)
@@ -426,7 +484,8 @@ def rereport(path, write_md):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--python", help="interpreter path or version (default: newest 3.9-3.13)")
+    ap.add_argument("--python", help="interpreter path or version, 3.9-3.15 (default: newest "
+                    "3.9-3.13)")
     ap.add_argument("--quick", action="store_true", help="the ~3-minute subset")
     ap.add_argument("--rounds", type=int, help="rounds (default 5; 2 with --quick)")
     ap.add_argument("--workloads", type=lambda s: s.split(","), help="only these workloads")

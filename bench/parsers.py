@@ -131,6 +131,74 @@ def parse_austin_stderr(text):
     return out
 
 
+def parse_tachyon(text):
+    """Collapsed stacks of CPython 3.15's sampling profiler (`python -m profiling.sampling
+    run --collapsed`): `tid:N;file:function:line;... COUNT`, root first; the file is a
+    base name, the function its qualified name; a frame without a file (`<native>`,
+    `<GC>`) is its name alone. The leading thread frame is dropped."""
+    stacks = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line.strip():
+            continue
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit() or not stack:
+            raise ValueError(f"not a Tachyon collapsed line: {line[:80]!r}")
+        frames = []
+        for part in stack.split(";"):
+            if part.startswith("tid:") and part[4:].isdigit():
+                continue
+            bits = part.rsplit(":", 2)
+            frames.append(bits[1] if len(bits) == 3 and bits[2].isdigit() else part)
+        stacks.append((tuple(frames), int(count), 0))
+    return Parsed(stacks)
+
+
+def _locale_number(text, decimals):
+    """A number Tachyon printed through locale.format_string with grouping (it switches
+    to the user's locale, so 12345.67 may read `12,345.67`, `12.345,67` or `12 345,67`):
+    its digits alone, divided by 10**decimals."""
+    digits = re.sub(r"\D", "", text)
+    if not digits:
+        raise ValueError(f"not a number: {text!r}")
+    return int(digits) / 10 ** decimals if decimals else int(digits)
+
+
+# 'Captured 8,654 samples in 0.87 seconds' / 'Sample rate: 9,954.69 samples/sec' /
+# 'Error rate: 1.42' (a percentage, without the sign)
+_NUM = r"(\d[\d.,'\s]*?)"
+
+
+def parse_tachyon_stdout(text):
+    """Tachyon's closing lines (profiling/sampling/sample.py): the ticks it tried, both
+    read and failed ("samples"), the seconds it sampled, the rate it achieved and its
+    error rate, and the shortfall it warns about. Failed reads = error rate x samples
+    (the rate is printed with two decimals, so the count is exact below 10,000 samples).
+    With --subprocesses, only the profiler of the started process prints here."""
+    clean = ANSI.sub("", text)
+    m = re.search(rf"Captured {_NUM} samples? in {_NUM} seconds", clean)
+    if not m:
+        raise ValueError("Tachyon did not report its sample count")
+    samples = _locale_number(m.group(1), 0)
+    seconds = _locale_number(m.group(2), 2)
+    out = {"samples": samples, "seconds": seconds}
+    m = re.search(rf"Sample rate: {_NUM} samples/sec", clean)
+    if m:
+        out["rate"] = _locale_number(m.group(1), 2)
+        if out["rate"] > 0:
+            out["seconds"] = samples / out["rate"]  # more digits than the printed seconds
+    m = re.search(rf"Error rate: {_NUM}\s*$", clean, re.M)
+    if not m:
+        raise ValueError("Tachyon did not report its error rate")
+    out["error_rate"] = _locale_number(m.group(1), 2) / 100
+    out["errors"] = round(out["error_rate"] * samples)
+    m = re.search(rf"missed {_NUM} samples from the expected total of {_NUM} \(", clean)
+    if m:
+        out["missed"] = _locale_number(m.group(1), 0)
+        out["expected"] = _locale_number(m.group(2), 0)
+    return out
+
+
 def parse_pyinstrument(text):
     """pyinstrument -r json: a frame tree with inclusive seconds per node; each node's
     self time (time minus its children's) becomes one weighted stack."""

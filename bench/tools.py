@@ -3,9 +3,13 @@ read what it wrote.
 
 A mode's `where` says how its cost is measured:
 - "outside": the profiler is a separate process that samples the target (spyglass run,
-  py-spy, austin). Its CPU = the whole process tree's CPU (wait4) minus the target's own
-  (the target reports getrusage at its end); its memory = the peak RSS of the profiler
-  process (VmHWM, polled while it runs).
+  py-spy, austin, Tachyon). Its CPU = the whole process tree's CPU (wait4) minus the
+  target's own (the target reports getrusage at its end), so every thread and every
+  helper process of the profiler counts; its memory = the peak RSS of the profiler
+  process (VmHWM, polled while it runs). A mode with `prelude` also runs code of its own
+  in the target's process before the program (Tachyon): the target's CPU when the
+  workload's code begins, beyond the unprofiled run's, moves from the target's CPU to
+  the profiler's.
 - "inside": the profiler runs in the target's interpreter (cProfile, yappi, pyinstrument,
   scalene, line_profiler, pprofile, spyglass trace/lines). Its CPU shows up as slowdown;
   its memory = the target's peak RSS minus the unprofiled run's in the same round."""
@@ -16,7 +20,8 @@ import parsers
 
 
 class Mode:
-    def __init__(self, id, tool, label, kind, where, build, read, rate=None, view=None):
+    def __init__(self, id, tool, label, kind, where, build, read, rate=None, view=None,
+                 prelude=False):
         self.id = id            # "spyglass-1k"
         self.tool = tool        # key of the installed tool ("spyglass", "py-spy", ...)
         self.label = label      # what the table shows: the options that matter
@@ -26,6 +31,7 @@ class Mode:
         self.read = read        # read(ctx, stdout, stderr, truth) -> (Parsed, metrics)
         self.rate = rate        # samples per second requested (samplers)
         self.view = view        # which view answers a CPU-time truth: "cpu" or None
+        self.prelude = prelude  # runs its own code in the target before the program
 
 
 class Ctx:
@@ -140,6 +146,45 @@ def _read_austin(interval_us):
     return read
 
 
+# ---- Tachyon (CPython 3.15's profiling.sampling) -----------------------------------------
+# `python -m profiling.sampling run` starts the target as its child (through its
+# _sync_coordinator module, which runs the script in that child once the profiler is
+# listening) and samples it from its own process, in a Python loop over
+# _remote_debugging; it is what the venv's python ships, so the target runs on the same
+# interpreter as every other mode. -a: every thread (its default is the main thread only).
+
+def _tachyon(rate, mode=None):
+    def build(ctx):
+        cmd = [ctx.python, "-m", "profiling.sampling", "run", "-a", "-r", str(rate)]
+        if mode:
+            cmd += ["--mode", mode]
+        if ctx.children:
+            # one more profiler process per Python child, polled for every 100 ms; their
+            # files (tachyon_<pid>.txt) are not read: the children workload has no parts
+            cmd.append("--subprocesses")
+        return cmd + ["--collapsed", "-o", ctx.out("tachyon.txt")] + ctx.target()
+    return build
+
+
+def _read_tachyon(rate):
+    def read(ctx, stdout, stderr, truth):
+        with open(ctx.out("tachyon.txt")) as f:
+            p = parsers.parse_tachyon(f.read())
+        # As Tachyon counts them. Its failed reads include the ticks of the target's
+        # interpreter shutdown, after the program's end (about 10 ms of "Failed to parse
+        # initial frame in chain" before the process is gone). Ticks it is late for are
+        # taken at once, back to back, so its count stays near the requested one even
+        # when it fell behind (those samples all read the stack of the later moment).
+        s = parsers.parse_tachyon_stdout(stdout + stderr)
+        metrics = {"samples_taken": s["samples"], "errors": s["errors"],
+                   "error_rate": s["error_rate"]}
+        if s["seconds"] > 0:
+            # Tachyon samples from the target's "ready" to its exit; requested = rate x that
+            metrics.update(samples_requested=rate * s["seconds"], sampling_seconds=s["seconds"])
+        return p, metrics
+    return read
+
+
 # ---- in-process tools ------------------------------------------------------------------
 
 def _pyinstrument(ctx):
@@ -233,6 +278,21 @@ MODES = [
          _austin(1000, sleepless=True), _read_austin(1000), rate=1000),
     Mode("austin-200k", "austin", "austin -i 5us", "sampler", "outside",
          _austin(5), _read_austin(5), rate=200000),
+    Mode("tachyon-1k", "tachyon", "Tachyon: profiling.sampling run -a -r 1000", "sampler",
+         "outside", _tachyon(1000), _read_tachyon(1000), rate=1000,
+         prelude=True),
+    Mode("tachyon-10k", "tachyon", "Tachyon: profiling.sampling run -a -r 10000", "sampler",
+         "outside", _tachyon(10000), _read_tachyon(10000), rate=10000,
+         prelude=True),
+    Mode("tachyon-cpu", "tachyon", "Tachyon: profiling.sampling run -a -r 1000 --mode cpu",
+         "sampler", "outside", _tachyon(1000, "cpu"), _read_tachyon(1000), rate=1000,
+         prelude=True),
+    Mode("tachyon-gil", "tachyon", "Tachyon: profiling.sampling run -a -r 1000 --mode gil",
+         "sampler", "outside", _tachyon(1000, "gil"), _read_tachyon(1000), rate=1000,
+         prelude=True),
+    Mode("tachyon-200k", "tachyon", "Tachyon: profiling.sampling run -a -r 200000",
+         "sampler", "outside", _tachyon(200000), _read_tachyon(200000), rate=200000,
+         prelude=True),
     Mode("pyinstrument", "pyinstrument", "pyinstrument -i 0.001", "sampler", "inside",
          _pyinstrument, _read_pyinstrument, rate=1000),
     Mode("scalene", "scalene", "scalene run --cpu-only", "sampler", "inside",
@@ -260,6 +320,12 @@ PACKAGES = {
     "scalene": "scalene",
 }
 
+# Tools of the interpreter's own standard library: nothing to install, but only from a
+# version on, and the same smoke test as the others decides whether they run.
+STDLIB = {
+    "tachyon": ((3, 15), "Tachyon (profiling.sampling) is new in CPython 3.15"),
+}
+
 # A command per tool that must succeed for the tool to count as usable.
 SMOKE = {
     "py-spy": ["{bin}/py-spy", "--version"],
@@ -269,4 +335,5 @@ SMOKE = {
     "yappi": ["{bin}/python", "-c", "import yappi"],
     "pprofile": ["{bin}/python", "-c", "import pprofile"],
     "scalene": ["{bin}/python", "-m", "scalene", "--version"],
+    "tachyon": ["{bin}/python", "-m", "profiling.sampling", "run", "--help"],
 }

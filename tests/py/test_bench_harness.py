@@ -1,6 +1,7 @@
 """The bench harness's readers of other profilers' outputs (bench/parsers.py), on canned
 outputs captured from each tool (py-spy 0.4, austin 3.7, pyinstrument 5, scalene 2.4,
-line_profiler 5, pprofile 2.2, yappi/cProfile pstats) and on spyglass's to_dict shape.
+line_profiler 5, pprofile 2.2, yappi/cProfile pstats, Tachyon of CPython 3.15.2) and on
+spyglass's to_dict shape.
 A format change then fails here instead of leaving an empty benchmark column. `make
 bench` itself is not part of the tests."""
 import base64
@@ -10,6 +11,7 @@ import json
 import os
 import pickle
 import pstats
+import sys
 
 import pytest
 
@@ -65,6 +67,46 @@ AUSTIN_STDERR = (
     "longer than the sampling interval to collect\n"
     "\U0001f480 Error rate : \x1b[1m5/328\x1b[0m (\x1b[1m1.52 %\x1b[0m) invalid samples\n"
 )
+
+# python3.15 -m profiling.sampling run -a -r 1000 --mode cpu --collapsed -o F gt_gil.py 0.3
+# (CPython 3.15.2): three threads; the main thread mostly off CPU, so seldom seen
+TACHYON_COLLAPSED = """\
+tid:25647;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1219;\
+threading.py:Thread.run:1161;gt_gil.py:big_worker:23;gt_gil.py:spin:16 28
+tid:25648;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1219;\
+threading.py:Thread.run:1161;gt_gil.py:small_worker:30;gt_gil.py:spin:16 10
+tid:25647;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1219;\
+threading.py:Thread.run:1161;gt_gil.py:big_worker:23;gt_gil.py:spin:15 4
+tid:25646;<frozen runpy>:_run_module_as_main:201;<frozen runpy>:_run_code:87 1
+tid:25646;<frozen runpy>:_run_module_as_main:201;<frozen runpy>:_run_code:87;gt_gil.py:<module>:49 1
+tid:25646;<frozen runpy>:_run_module_as_main:201;<frozen runpy>:_run_code:87;gt_gil.py:<module>:49;\
+gt_gil.py:main:41;threading.py:Thread.start:1148;threading.py:Event.wait:665;\
+threading.py:Condition.wait:363 1
+tid:25646;<frozen runpy>:_run_module_as_main:201;<frozen runpy>:_run_code:87;gt_gil.py:<module>:49;\
+gt_gil.py:main:44;threading.py:Thread.join:1270 1
+tid:25648;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1208;\
+threading.py:Event.set:634;threading.py:Condition.notify_all:440;threading.py:Condition.notify:416 1
+tid:25648;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1219;\
+threading.py:Thread.run:1161;gt_gil.py:small_worker:28;threading.py:Event.wait:665;\
+threading.py:Condition.wait:363 1
+tid:25648;threading.py:Thread._bootstrap:1181;threading.py:Thread._bootstrap_inner:1219;\
+threading.py:Thread.run:1161;gt_gil.py:small_worker:30;gt_gil.py:spin:15 1
+"""
+# its stdout (the same run)
+TACHYON_STDOUT_1K = """\
+Captured 54 samples in 0.05 seconds
+Sample rate: 1000.00 samples/sec
+Error rate: 20.37
+Collapsed stack output written to /w/tachyon.txt
+"""
+# run -a -r 10000 --collapsed on gt_shares.py 1: behind, it warns of the samples missed
+TACHYON_STDOUT_10K = """\
+Captured 2681 samples in 0.27 seconds
+Sample rate: 9854.04 samples/sec
+Error rate: 5.52
+Warning: missed 39 samples from the expected total of 2720 (1.43%)
+Collapsed stack output written to /w/tachyon.txt
+"""
 
 PYINSTRUMENT = {
     "start_time": 1795249301.68, "duration": 1.090231, "sample_count": 104,
@@ -182,6 +224,69 @@ def test_austin_collapsed_and_statistics():
     assert ("_find_and_load", "ten") in [s[0] for s in p.stacks]
     stats = parsers.parse_austin_stderr(AUSTIN_STDERR)
     assert stats == {"errors": 5, "samples": 328, "long": 2}
+
+
+def test_tachyon_collapsed():
+    p = parsers.parse_tachyon(TACHYON_COLLAPSED)
+    assert parsers.totals(p, ["big_worker", "small_worker"]) == {"big_worker": 32,
+                                                                  "small_worker": 12}
+    assert parsers.totals(p, ["spin", "main", "wait"]) == {"spin": 43, "main": 2, "wait": 2}
+    assert sum(w for _f, w, _fl in p.stacks) == 49  # 54 ticks, 11 of them failed
+    first = p.stacks[0][0]
+    assert first[0] == "Thread._bootstrap" and first[-1] == "spin"  # root first, no tid
+    assert ("_run_module_as_main", "_run_code") in [s[0] for s in p.stacks]  # <frozen runpy>
+    # frames without a file are their name alone; a file name may hold a colon
+    p = parsers.parse_tachyon("tid:7;x.py:main:3;<GC> 2\ntid:7;a:b.py:f:4 1\n")
+    assert [s[0] for s in p.stacks] == [("main", "<GC>"), ("f",)]
+    with pytest.raises(ValueError):
+        parsers.parse_tachyon("tid:1;x.py:f:1 many\n")
+
+
+def test_tachyon_closing_lines():
+    s = parsers.parse_tachyon_stdout(TACHYON_STDOUT_1K)
+    assert s["samples"] == 54 and s["errors"] == 11
+    assert s["error_rate"] == pytest.approx(0.2037)
+    assert s["seconds"] == pytest.approx(0.054)  # samples / rate: finer than "0.05"
+    s = parsers.parse_tachyon_stdout(TACHYON_STDOUT_10K)
+    assert s["samples"] == 2681 and s["errors"] == 148
+    assert s["rate"] == pytest.approx(9854.04)
+    assert s["seconds"] == pytest.approx(2681 / 9854.04)
+    assert (s["missed"], s["expected"]) == (39, 2720)
+    # Tachyon prints in the user's locale (de_DE groups with dots, decimals with a comma)
+    s = parsers.parse_tachyon_stdout("Captured 12.681 samples in 1,27 seconds\n"
+                                     "Sample rate: 9.954,04 samples/sec\nError rate: 1,52\n")
+    assert s["samples"] == 12681 and s["rate"] == pytest.approx(9954.04)
+    assert s["error_rate"] == pytest.approx(0.0152) and s["errors"] == 193
+    s = parsers.parse_tachyon_stdout("Captured 1 sample in 0.00 seconds\n"
+                                     "Sample rate: 0.00 samples/sec\nError rate: 0.00\n")
+    assert s["samples"] == 1 and s["seconds"] == 0 and s["errors"] == 0
+    with pytest.raises(ValueError):
+        parsers.parse_tachyon_stdout("Collapsed stack output written to x\n")
+
+
+def _load_tools(monkeypatch):
+    """bench/tools.py, whose `import parsers` must find the copy loaded above."""
+    monkeypatch.setitem(sys.modules, "parsers", parsers)
+    return _load("tools")
+
+
+def test_tachyon_modes_command_and_reader(tmp_path, monkeypatch):
+    tools = _load_tools(monkeypatch)
+    ctx = tools.Ctx("/v/bin", "/w/gt_gil.py", ["3.0"], str(tmp_path), {})
+    out = str(tmp_path / "tachyon.txt")
+    assert tools.BY_ID["tachyon-10k"].build(ctx) == [
+        "/v/bin/python", "-m", "profiling.sampling", "run", "-a", "-r", "10000",
+        "--collapsed", "-o", out, "/w/gt_gil.py", "3.0"]
+    assert tools.BY_ID["tachyon-cpu"].build(ctx)[4:9] == ["-a", "-r", "1000", "--mode", "cpu"]
+    kids = tools.Ctx("/v/bin", "/w/children.py", ["1.0"], str(tmp_path), {}, children=True)
+    assert "--subprocesses" in tools.BY_ID["tachyon-1k"].build(kids)
+    assert all(m.where == "outside" for m in tools.MODES if m.tool == "tachyon")
+    (tmp_path / "tachyon.txt").write_text(TACHYON_COLLAPSED)
+    parsed, metrics = tools.BY_ID["tachyon-10k"].read(ctx, TACHYON_STDOUT_10K, "", {})
+    assert parsers.totals(parsed, ["big_worker"]) == {"big_worker": 32}
+    assert metrics["samples_taken"] == 2681 and metrics["errors"] == 148
+    assert metrics["samples_requested"] == pytest.approx(10000 * 2681 / 9854.04)
+    assert metrics["sampling_seconds"] == pytest.approx(2681 / 9854.04)
 
 
 def test_pyinstrument_json_self_times():
@@ -342,3 +447,56 @@ def test_report_summary_targets_and_markdown():
     assert "none of the parts seen" in md
     assert "not measured: not in this build" in md
     assert "failed: exit status 1: boom" in md
+
+
+def test_report_tachyon_cpu_in_target_and_versus():
+    """Tachyon's coordinator runs in the target process before the program: that CPU
+    (the target's CPU at the program's start against the unprofiled run's) is the
+    profiler's. Then spyglass against Tachyon, metric by metric."""
+    def run(mode, rnd, **kw):
+        r = {"ok": True, "workload": "gt_shares", "mode": mode, "round": rnd, "work": 1.0,
+             "wall": 2.0, "tree_cpu": 1.0, "target_cpu": 1.0, "target_cpu_start": 0.02,
+             "truth_kind": "wall", "truth_parts": {"sixty": 0.6, "ten": 0.4},
+             "target_maxrss_kb": 10240, "hwm_kb": 20480, "same_process": mode == "base",
+             "measured": {"sixty": 60, "ten": 40}}
+        r.update(kw)
+        return r
+
+    runs = []
+    for rnd in range(2):
+        runs.append(run("base", rnd))
+        runs.append(run("spyglass-1k", rnd, work=1.01, tree_cpu=1.2, target_cpu=1.0,
+                        target_cpu_start=0.021, profiler_cpu_share=0.1, samples_taken=1000,
+                        samples_requested=1000, sampling_seconds=1.0, error_rate=0.0))
+        runs.append(run("tachyon-1k", rnd, work=1.03, tree_cpu=1.4, target_cpu=1.2,
+                        target_cpu_start=0.22, profiler_cpu_share=0.1, samples_taken=1000,
+                        samples_requested=1000, sampling_seconds=1.0, error_rate=0.02,
+                        measured={"sixty": 55, "ten": 45}))
+    results = {"runs": runs, "plan": {"gt_shares": {"scale": 1, "modes": ["spyglass-1k",
+                                                                           "tachyon-1k"]}},
+               "where": {"spyglass-1k": "outside", "tachyon-1k": "outside"},
+               "prelude": ["tachyon-1k"]}
+    s = report.summarize(results)
+    ty, sg = s["gt_shares"]["tachyon-1k"], s["gt_shares"]["spyglass-1k"]
+    assert ty["profiler_cpu_in_target"] == pytest.approx(0.2)
+    assert ty["profiler_cpu"] == pytest.approx(0.1 + 0.2 / 2.0)  # 0.2 s over a 2 s run
+    assert ty["cpu_per_sample_us"] == pytest.approx(400)  # (0.2 + 0.2 s) / 1000
+    assert ty["cpu_ratio"] == pytest.approx(1.0)  # 1.2 s, 0.2 s of them Tachyon's
+    assert sg["profiler_cpu"] == pytest.approx(0.1)  # no prelude: start-up noise ignored
+    assert sg["profiler_cpu_in_target"] == 0
+    versus = {t["target"]: t for t in s["_targets"] if t["target"].startswith("vs Tachyon")}
+    assert versus["vs Tachyon at 1 kHz: slowdown"]["met"] is True
+    assert versus["vs Tachyon at 1 kHz: profiler's whole CPU"]["met"] is True
+    assert versus["vs Tachyon at 1 kHz: error vs truth, pooled"]["met"] is True
+    assert versus["vs Tachyon at 1 kHz: samples taken / requested"]["met"] is True
+    assert "vs Tachyon at 10 kHz: slowdown" not in versus  # neither ran at 10 kHz
+    for r in runs:  # now Tachyon is faster and reads every stack
+        if r["mode"] == "tachyon-1k":
+            r.update(work=0.9, error_rate=0.0)
+        elif r["mode"] == "spyglass-1k":
+            r["error_rate"] = 0.001
+    versus = {t["target"]: t for t in report.summarize(results)["_targets"]}
+    row = versus["vs Tachyon at 1 kHz: slowdown"]
+    assert row["met"] is False and "behind on gt_shares (1.01× vs 0.90×)" in row["measured"]
+    assert versus["vs Tachyon at 1 kHz: error rate"]["met"] is False
+    assert versus["vs Tachyon at 1 kHz: profiler's whole CPU"]["met"] is True
