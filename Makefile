@@ -43,7 +43,7 @@ help:
 
 # The core is compiled once (objects under $(BUILD)/ctest/obj) and linked into every test.
 CORE_OBJ := $(patsubst src/core/%.c,$(BUILD)/ctest/obj/%.o,$(CORE_SRC))
-$(BUILD)/ctest/%: tests/c/%.c $(CORE_OBJ) $(CORE_HDR) tests/c/sg_test.h
+$(BUILD)/ctest/%: tests/c/%.c $(CORE_OBJ) $(CORE_HDR) $(wildcard tests/c/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_COMMON) $(CFLAGS) $(EXTRA_CFLAGS) -o $@ $< $(CORE_OBJ) -lz -lm
 

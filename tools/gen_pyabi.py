@@ -50,13 +50,8 @@ LAYOUT = {
     13: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
              linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
              idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
-    14: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
-             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
-             idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
-    15: dict(frame_model="SG_FRAMES_INTERP", lasti_model="SG_LASTI_INSTR_PTR",
-             linetable_format="SG_LT_LOCATIONS", keys_model="SG_KEYS_LOG2",
-             idict_model="SG_IDICT_INLINE_VALUES", long_model="SG_LONG_LV_TAG"),
 }
+LAYOUT[14] = LAYOUT[15] = LAYOUT[13]  # what 3.14/3.15 changed is in offsets and fields
 
 
 def fields(minor, ft=False):

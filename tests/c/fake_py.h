@@ -128,7 +128,7 @@ static inline uint64_t fi_str_cp(fimg *f, const uint32_t *cp, size_t n)
 
 static inline uint64_t fi_str(fimg *f, const char *utf8)
 {
-    uint32_t cp[1024];
+    uint32_t cp[1024] = {0};
     return fi_str_cp(f, cp, fi_decode(utf8, cp, 1024));
 }
 
