@@ -453,10 +453,45 @@ static void test_free_threaded(void)
     }
 }
 
+/* 3.14+ clears f_executable (to the NULL stack reference, bits 1) when a frame is
+ * popped: a chain through such a frame was read from a thread state older than the
+ * stack, so the thread's walk is torn (and taken again by the sampler), not a stack. */
+static void test_popped_frame_is_torn(void)
+{
+    const sg_pyabi *a = sg_pyabi_for(3, 15);
+    fake_proc p;
+    build(&p, a, a->version_hex, 1);
+    uint64_t top = fi_get64(&p.f, p.tstate[0] + (uint64_t)a->tstate_frame);
+    uint64_t entry = fi_get64(&p.f, top + (uint64_t)a->frame_back);
+    uint64_t main_frame = fi_get64(&p.f, entry + (uint64_t)a->frame_back);
+    fi_u64(&p.f, main_frame + (uint64_t)a->frame_code, 1);
+    sg_reader *r = fi_reader(&p.f);
+    sg_target t;
+    memset(&t, 0, sizeof t);
+    t.pid = getpid();
+    t.abi = *a;
+    t.runtime_addr = p.runtime;
+    sg_error e;
+    sg_walker *w = sg_walker_new(r, &t, &e);
+    sg_walk_result res;
+    sg_walk_result_init(&res);
+    SG_CHECK_EQ_INT(sg_walk(w, &res, &e), 0);
+    SG_CHECK_EQ_INT(res.nthreads, 2);
+    if (res.nthreads == 2) {
+        SG_CHECK_EQ_INT(res.threads[0].error, SG_OK);
+        SG_CHECK_EQ_INT(res.threads[1].error, SG_E_INVALID);
+    }
+    sg_walk_result_free(&res);
+    sg_walker_free(w);
+    sg_reader_free(r);
+    fi_free(&p.f);
+}
+
 int main(void)
 {
     SG_RUN(test_newer_python_shuffled);
     SG_RUN(test_patched_build);
     SG_RUN(test_free_threaded);
+    SG_RUN(test_popped_frame_is_torn);
     SG_TEST_MAIN_END();
 }

@@ -315,6 +315,10 @@ static sg_code walk_interp_frames(sg_walker *w, uint64_t frame, uint64_t base_fr
             frame = next;
             continue;
         }
+        /* 3.14+ clears a frame's f_executable when it is popped: a chain through one was
+         * read from a thread state older than the stack (torn, taken again). */
+        if (!code)
+            return SG_E_INVALID;
         uint64_t bytecode = code + (uint64_t)a->code_code_adaptive;
         if (a->frame_tlbc_index >= 0) {
             int32_t copy = get_i32(buf, a->frame_tlbc_index);
