@@ -39,7 +39,7 @@ help:
 	@echo "make fuzz      every fuzz target for FUZZ_SECONDS (default 300) each"
 	@echo "make torture-long  10 minutes at 10 kHz, reports the sampler's memory growth"
 	@echo "make torture-matrix  the torture tests on every Python, error rates as one table"
-	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, cProfile... (PY=3.12; bench-quick, bench-all)"
+	@echo "make bench     spyglass vs py-spy, austin, pyinstrument, Tachyon, cProfile... (PY=3.15; bench-quick, bench-all)"
 
 # The core is compiled once (objects under $(BUILD)/ctest/obj) and linked into every test.
 CORE_OBJ := $(patsubst src/core/%.c,$(BUILD)/ctest/obj/%.o,$(CORE_SRC))
@@ -317,7 +317,8 @@ clean:
 
 # ---- make bench: spyglass against the profilers users would pick instead ----------------
 # Not part of `make test`. Its own virtualenv per interpreter (build/bench-venv/<ver>).
-# PY=3.12 (or a path) picks the interpreter, default the newest installed; BENCH_ARGS adds
+# PY=3.15 (or a path) picks the interpreter (3.14/3.15: Debian's, from make pythons),
+# default the newest pyenv one; bench-all runs every PYTHONS (3.9-3.15); BENCH_ARGS adds
 # options of bench/bench.py (--rounds N, --workloads a,b, --modes x,y, --no-md ...).
 BENCH_DRIVER ?= $(or $(lastword $(PYTHONS)),python3)
 BENCH_ARGS ?=
