@@ -102,28 +102,37 @@ def test_nested_generators_and_coroutines(tmp_path):
     # it did not have, so the error rate is high by construction (most of all on
     # 3.9/3.10, whose heap frame objects take longer to copy) and higher when the
     # sampler is descheduled mid-walk.
-    _, prof = _torture(tmp_path, "torture_generators.py", "60", "2.0",
-                       stdout="generators ok coroutines ok\n",
-                       max_error=50.0 if sys.version_info >= (3, 11) else 80.0)
-    gen_depth = max(sum(f[0] == "nested_gen" for f in r["stack"]) for r in prof.records)
-    coro_depth = max(sum(f[0] == "nested_coro" for f in r["stack"]) for r in prof.records)
     # Whole chains are seen mostly mid-resume, the moment most often torn: how deep the
-    # deepest whole one is varies from run to run (seen: 2 to 61 of 60 + the driver);
-    # both kinds are seen whole, and chains of several frames are walked through.
+    # deepest whole one is varies from run to run (seen: 2 to 61 of 60 + the driver), and
+    # a 2 s run on 3.12/3.13 sees only one of the two kinds whole about one time in
+    # three (at commit 1fdfd07 too: 3 of 8 runs). Up to three runs: both kinds are seen
+    # whole, and chains of several frames are walked through.
+    gen_depth = coro_depth = 0
+    for _attempt in range(3):
+        _, prof = _torture(tmp_path, "torture_generators.py", "60", "2.0",
+                           stdout="generators ok coroutines ok\n",
+                           max_error=50.0 if sys.version_info >= (3, 11) else 80.0)
+        gen_depth = max([gen_depth] + [sum(f[0] == "nested_gen" for f in r["stack"])
+                                       for r in prof.records])
+        coro_depth = max([coro_depth] + [sum(f[0] == "nested_coro" for f in r["stack"])
+                                         for r in prof.records])
+        # a generator's frames always appear under their caller: a stack read while a
+        # generator was suspending (3.11+: a generator frame as the root; 3.9/3.10: a
+        # frame that is no longer running in the chain) is counted as a failed read, not
+        # cut short
+        cut = 0
+        for r in prof.records:
+            names = [f[0] for f in r["stack"]]
+            for fn, callers in (("nested_gen", {"main"}), ("nested_coro", None)):
+                if fn in names:
+                    first = names.index(fn)
+                    if first == 0 or (callers is not None and names[first - 1] not in callers):
+                        cut += r["count"]
+        assert cut <= 0.01 * prof.total(), (cut, prof.total())
+        if gen_depth > 0 and coro_depth > 0 and max(gen_depth, coro_depth) > 2:
+            break
     assert gen_depth > 0 and coro_depth > 0, (gen_depth, coro_depth)
     assert max(gen_depth, coro_depth) > 2, (gen_depth, coro_depth)
-    # a generator's frames always appear under their caller: a stack read while a
-    # generator was suspending (3.11+: a generator frame as the root; 3.9/3.10: a frame
-    # that is no longer running in the chain) is counted as a failed read, not cut short
-    cut = 0
-    for r in prof.records:
-        names = [f[0] for f in r["stack"]]
-        for fn, callers in (("nested_gen", {"main"}), ("nested_coro", None)):
-            if fn in names:
-                first = names.index(fn)
-                if first == 0 or (callers is not None and names[first - 1] not in callers):
-                    cut += r["count"]
-    assert cut <= 0.01 * prof.total(), (cut, prof.total())
 
 
 def test_fork_without_exec(tmp_path):
