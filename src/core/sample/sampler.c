@@ -85,7 +85,7 @@ struct sg_sampler {
      * current profile covers the time since part_start, with part_taken ticks. */
     pthread_mutex_t lock;
     int64_t part_start, part_start_wall;
-    uint64_t part_taken;
+    uint64_t part_taken, part_requested;
     bool swapped;
     bool gil_none_noted;
     /* Said once: a process read through its own _Py_DebugOffsets, not our table as is. */
@@ -252,7 +252,7 @@ static void close_part(sg_sampler *s, int64_t end)
     m->start_wall_ns = s->part_start_wall;
     m->duration_ns = d;
     m->ticks_taken = s->part_taken;
-    m->ticks_requested = (uint64_t)((double)d * s->cfg.rate_hz / 1e9 + 0.5);
+    m->ticks_requested = s->part_requested;
     m->interval_ns =
         s->part_taken ? d / (int64_t)s->part_taken : (int64_t)(1e9 / s->cfg.rate_hz);
 }
@@ -283,6 +283,7 @@ sg_profile *sg_sampler_swap_profile(sg_sampler *s, sg_error *err)
         s->part_start = now;
         s->part_start_wall = sg_wall_ns();
         s->part_taken = 0;
+        s->part_requested = 0;
         s->swapped = true;
     }
     pthread_mutex_unlock(&s->lock);
@@ -764,9 +765,13 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     s->part_start = start;
     s->part_start_wall = m->start_wall_ns;
     s->part_taken = 0;
+    s->part_requested = 0;
     pthread_mutex_unlock(&s->lock);
     target *root = s->targets[0];
-    uint64_t ticks = 0, taken = 0;
+    /* requested: the ticks the schedule asked for while the target was there to read
+     * (those skipped after a stall included); taken: those read on time, also when the
+     * target had no Python thread to show at that moment (starting, finalizing). */
+    uint64_t ticks = 0, taken = 0, requested = 0;
     int64_t next = start, grid = start, last_discover = 0;
     int64_t sampling_since = 0, sampling_time = 0;
     sg_error last;
@@ -828,9 +833,13 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             scan_children(s);
         }
         int r = sample_target(s, root, period);
-        if (r > 0) {
+        if (r >= 0) {
             taken++;
             s->part_taken++;
+        }
+        if (r != -1) {
+            requested++;
+            s->part_requested++;
         }
         if (r == -2)
             root->last_exe_check = now - EXE_CHECK_NS; /* handled at the next tick */
@@ -854,8 +863,13 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         grid += period;
         next = grid + (int64_t)((double)period * (next_uniform(s) - 0.5));
         now = sg_now_ns();
-        if (now - next > LATE_LIMIT_NS)
-            next = grid = now; /* fell far behind (the machine was busy): skip the lost ticks */
+        if (now - next > LATE_LIMIT_NS) {
+            /* fell far behind (the machine was busy): skip the lost ticks */
+            uint64_t lost = (uint64_t)((now - next) / period);
+            requested += lost;
+            s->part_requested += lost;
+            next = grid = now;
+        }
         if (next > deadline)
             next = deadline;
         wait_until(next);
@@ -873,7 +887,7 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
         sampling_time += end - sampling_since;
     m->duration_ns = sampling_time;
     m->ticks_taken = taken;
-    m->ticks_requested = (uint64_t)((double)sampling_time * s->cfg.rate_hz / 1e9 + 0.5);
+    m->ticks_requested = requested;
     m->interval_ns = taken ? sampling_time / (int64_t)taken : period;
     if (s->swapped)
         close_part(s, end);
