@@ -84,6 +84,12 @@ for v in "${versions[@]}"; do
     done
     # Debian marks its stdlib externally managed; our venvs are ours to manage.
     rm -f "$dest/usr/lib/python$v/EXTERNALLY-MANAGED"
+    # Debian byte-compiles the standard library when the package is installed (py3compile
+    # in postinst), which unpacking skips: without it every import compiles its source
+    # again, which doubles an interpreter's start-up (and PYTHONDONTWRITEBYTECODE, set on
+    # some machines, keeps it so).
+    env -u PYTHONDONTWRITEBYTECODE "$dest/usr/bin/python$v" -m compileall -q -j 0 \
+        -x 'lib2to3/tests|test/|tests/' "$dest/usr/lib/python$v" >/dev/null || true
     for exe in "python$v" "python${v}d" "python$v-nopie"; do
         "$dest/usr/bin/$exe" -c 'import ssl, sqlite3, ctypes, decimal, zlib, venv' || {
             echo "spyglass: error: $dest/usr/bin/$exe does not run" >&2; exit 1; }

@@ -7,8 +7,8 @@ runs the program as ``python script.py`` or ``python -m module`` would. Its own 
 and runpy's are stripped from the profile and from tracebacks. It imports nothing from
 spyglass, so any interpreter can run it."""
 
+import io
 import os
-import pkgutil  # noqa: F401 - runpy imports it on first use from 3.15 on: not the program's time
 import runpy
 import signal
 import sys
@@ -41,6 +41,32 @@ def _report_uncaught(exc):
     sys.exit(1)
 
 
+def _run_script(path):
+    """Runs a script as `python path` does: its code, compiled from its bytes (so its own
+    coding cookie holds), in a fresh __main__ module whose __file__ is the absolute path
+    (Python's own since 3.9; runpy.run_path keeps the path as given, so profiles named
+    the file as typed, unlike plain python, trace and lines). Directories and zip files
+    with a __main__.py go through runpy, which Python uses for them too. Not using
+    runpy for files also spares every run its import of pkgutil (15 ms on 3.14/3.15)."""
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        return runpy.run_path(path, run_name="__main__")
+    with io.open_code(full) as f:
+        source = f.read()
+    if source[:4] == b"PK\x03\x04":
+        return runpy.run_path(path, run_name="__main__")
+    code = compile(source, full, "exec", dont_inherit=True)
+    from importlib.machinery import SourceFileLoader
+
+    main = type(sys)("__main__")
+    main.__file__ = full
+    main.__cached__ = None
+    main.__loader__ = SourceFileLoader("__main__", full)
+    main.__spec__ = None
+    sys.modules["__main__"] = main
+    exec(code, main.__dict__)
+
+
 def main():
     ready_fd, go_fd, kind, target = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     args = sys.argv[5:]
@@ -48,7 +74,7 @@ def main():
     if kind == "script":
         sys.argv = [target] + args
         sys.path[0] = os.path.dirname(os.path.abspath(target))
-        runner = lambda: runpy.run_path(target, run_name="__main__")  # noqa: E731
+        runner = lambda: _run_script(target)  # noqa: E731
     else:
         sys.argv = [target] + args
         sys.path[0] = os.getcwd()

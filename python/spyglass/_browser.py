@@ -1,9 +1,6 @@
 """--open: where a report meant for the browser goes, and showing it there."""
 
 import os
-import pathlib
-import tempfile
-import webbrowser
 
 OPENABLE = ("html", "flamegraph")
 _SUFFIX = {"html": ".html", "flamegraph": ".svg"}
@@ -14,6 +11,8 @@ def output_path(fmt, opts):
     (kept, so the browser can still read it after we exit)."""
     path = opts.output
     if getattr(opts, "open", False) and (not path or path == "-"):
+        import tempfile  # only with --open: every run pays its import otherwise
+
         fd, path = tempfile.mkstemp(prefix="spyglass-", suffix=_SUFFIX.get(fmt, ""))
         os.close(fd)
     return path
@@ -21,6 +20,9 @@ def output_path(fmt, opts):
 
 def show(path, warn):
     """Opens path in the user's web browser; says so when no browser can be started."""
+    import pathlib
+    import webbrowser
+
     url = pathlib.Path(os.path.abspath(path)).as_uri()
     try:
         opened = webbrowser.open(url)
