@@ -38,8 +38,8 @@ import tools  # noqa: E402
 # Pythons their rows say why (tools.STDLIB).
 SAMPLERS_1K = ["spyglass-1k", "py-spy-1k", "austin-1k", "tachyon-1k", "pyinstrument"]
 
-# name: (description, scale, quick scale, modes). Scale 1 is about 0.6 s of work
-# unprofiled; line_heavy is smaller because pprofile runs it about 80x slower. The
+# name: (description, scale, quick scale, modes). Scale 1 is about 0.3 s of work
+# unprofiled on pyenv's 3.13 (faster interpreters get a larger scale, see calibrate); line_heavy is smaller because pprofile runs it about 80x slower. The
 # ground truths run 3x longer: at 1 kHz a 0.3 s run holds 300 samples, whose binomial
 # error alone (2-3 pp on a 60% share) would hide whether a sampler meets 2 pp.
 WORKLOADS = {
@@ -389,6 +389,37 @@ def availability(mode, install, caps):
     return None
 
 
+# Seconds of unprofiled work per unit of scale the workloads are written for (measured
+# on the pyenv 3.13 build: gt_shares 0.99 s at scale 3, call_heavy 0.26 s at scale 1).
+# Debian's PGO builds of 3.14/3.15 do the same work 2.5x faster: at equal scale their
+# runs hold 2.5x fewer samples, and accuracy and fixed costs were judged on runs of a
+# few tenths of a second.
+SECONDS_PER_SCALE = 0.3
+NOT_CALIBRATED = ("children", "io_bound")  # their length is not set by CPU work
+
+
+def calibrate(bindir, caps, plan):
+    """Scales each CPU-bound workload so that one unprofiled run takes about the time
+    its scale is written for on this interpreter (never less work than written)."""
+    out = {}
+    for name, (scale, modes) in plan.items():
+        if name in NOT_CALIBRATED:
+            out[name] = (scale, modes)
+            continue
+        tmp = os.path.join(ROOT, "build", "bench-tmp", f"{name}-calibrate")
+        r = run_one(bindir, name, scale, None, caps, tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
+        want = scale * SECONDS_PER_SCALE
+        if r.get("ok") and 0 < r["work"] < 0.8 * want:
+            factor = min(4.0, want / r["work"])
+            scaled = float(f"{scale * factor:.2g}")
+            print(f"bench: {name}: {r['work']:.2f} s at scale {scale:g}, about {want:.1f} s "
+                  f"intended: scale {scaled:g}", flush=True)
+            scale = scaled
+        out[name] = (scale, modes)
+    return out
+
+
 def inner(args):
     bindir = os.path.dirname(sys.executable)
     with open(os.path.join(os.path.dirname(bindir), "bench-install.json")) as f:
@@ -411,6 +442,8 @@ def inner(args):
             if why:
                 unavailable[mid] = why
 
+    if not args.quick:
+        plan = calibrate(bindir, caps, plan)
     rounds = args.rounds or (2 if args.quick else 5)
     tmp_root = os.path.join(ROOT, "build", "bench-tmp")
     shutil.rmtree(tmp_root, ignore_errors=True)
