@@ -483,7 +483,7 @@ def inner(args):
         seconds=time.perf_counter() - t_start)
     results["summary"] = report.summarize(results)
     os.makedirs(RESULTS_DIR, exist_ok=True)
-    full = not (args.quick or args.workloads or args.modes or args.rounds)
+    full = not (args.quick or args.workloads or args.modes)  # more rounds: still every row
     suffix = "-quick" if args.quick else ("" if full else "-partial")
     out = os.path.join(RESULTS_DIR, f"{results['date']}-{results['python']}{suffix}.json")
     with open(out + ".tmp", "w") as f:
