@@ -89,13 +89,13 @@ static int on_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
         PyObject *code = frame_code(frame);
         sg_tframe *top = sg_tthread_top(th);
         if (top && top->key == code) {
-            sg_tthread_charge(th, now, s->bias_py);
+            sg_tthread_charge(th, now, s->bias_py_exit);
             sg_tthread_pop(th, code);
             break;
         }
         sg_tcode *c = sg_tsess_code(code);
         if (c && c->in) {
-            sg_tthread_charge(th, now, s->bias_py);
+            sg_tthread_charge(th, now, s->bias_py_exit);
             sg_tthread_pop(th, code);
         } else {
             th->untimed++;

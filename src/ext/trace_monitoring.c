@@ -133,12 +133,12 @@ static inline PyObject *leave(PyObject *const *args, int64_t bias_of_mode, bool 
 
 static PyObject *f_leave(PyObject *unused, PyObject *const *args, size_t n, PyObject *kw)
 {
-    return leave(args, sg_tsess ? sg_tsess->bias_py : 0, true);
+    return leave(args, sg_tsess ? sg_tsess->bias_py_exit : 0, true);
 }
 
 static PyObject *f_unwind(PyObject *unused, PyObject *const *args, size_t n, PyObject *kw)
 {
-    return leave(args, sg_tsess ? sg_tsess->bias_py : 0, false);
+    return leave(args, sg_tsess ? sg_tsess->bias_py_exit : 0, false);
 }
 
 static PyObject *f_call(PyObject *unused, PyObject *const *args, size_t n, PyObject *kw)

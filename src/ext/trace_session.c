@@ -52,7 +52,7 @@ typedef struct {
     bool exclude_syspath;
     PyObject *include, *exclude, *functions; /* tuples of str */
     PyObject *own_prefix;                    /* str or None */
-    int64_t bias_py, bias_c, bias_line, bias_untimed;
+    int64_t bias_py, bias_py_exit, bias_c, bias_line, bias_untimed;
     PyObject *forced;                        /* list of code objects kept alive */
     sg_tsession *s;                          /* while active */
 } tracer_obj;
@@ -493,6 +493,7 @@ static sg_tsession *session_new(tracer_obj *t)
     if (s->process == SG_NONE)
         goto oom;
     s->bias_py = t->bias_py;
+    s->bias_py_exit = t->bias_py_exit;
     s->bias_c = t->bias_c;
     s->bias_line = t->bias_line;
     s->tcfg.cpu = t->clock == SG_CLOCK_CPU;
@@ -728,14 +729,18 @@ static PyObject *tracer_add_code(PyObject *o, PyObject *code)
     Py_RETURN_NONE;
 }
 
+/* py: a Python function's entry (charged to the caller's interval), py_exit: its exit
+ * (to its own), the entry's when not given; c: a builtin's entry and exit alike. */
 static PyObject *tracer_set_bias(PyObject *o, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"py", "c", "line", "untimed", NULL};
+    static char *kwlist[] = {"py", "c", "line", "untimed", "py_exit", NULL};
     tracer_obj *t = (tracer_obj *)o;
-    long long py = 0, c = 0, line = 0, untimed = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LLLL", kwlist, &py, &c, &line, &untimed))
+    long long py = 0, c = 0, line = 0, untimed = 0, py_exit = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|LLLLL", kwlist, &py, &c, &line, &untimed,
+                                     &py_exit))
         return NULL;
     t->bias_py = py;
+    t->bias_py_exit = py_exit < 0 ? py : py_exit;
     t->bias_c = c;
     t->bias_line = line;
     t->bias_untimed = untimed;
@@ -936,7 +941,8 @@ static PyMethodDef tracer_methods[] = {
     {"add_code", tracer_add_code, METH_O,
      "add_code(code): always trace this code object (line level: only marked code)."},
     {"set_bias", (PyCFunction)(void (*)(void))tracer_set_bias, METH_VARARGS | METH_KEYWORDS,
-     "set_bias(py=0, c=0, line=0, untimed=0): the measured cost of one event, in ticks."},
+     "set_bias(py=0, c=0, line=0, untimed=0, py_exit=py): the measured cost of one event, "
+     "in ticks (py: a Python function's entry, py_exit: its exit)."},
     {"_after_fork", tracer_after_fork, METH_NOARGS, "in a forked child: start afresh."},
     {"pause", tracer_pause, METH_NOARGS, "pause(): ignore this thread's events until resume()."},
     {"resume", tracer_resume, METH_NOARGS, "resume(): trace this thread again."},
