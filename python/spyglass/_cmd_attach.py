@@ -8,7 +8,7 @@ import signal
 import sys
 
 from . import _core, _output, _run
-from .cli import (DEFAULT_RATE, _add_output_options, _add_subprocess_option, _check_format,
+from .cli import (DEFAULT_RATE, _add_output_options, _add_sampler_options, _check_format,
                   _fail, _Parser, _warn)
 
 F_ONCPU, F_GIL, F_GILWAIT, F_PARTIAL = 1, 2, 4, 8
@@ -51,7 +51,7 @@ def _attach_parser():
                    help=f"samples per second (default {DEFAULT_RATE})")
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick (default); cpu: only threads on a CPU")
-    _add_subprocess_option(p)
+    _add_sampler_options(p)
     _add_output_options(p, "default: text to stderr")
     return p
 
@@ -82,7 +82,8 @@ def cmd_attach(argv):
         return _fail(problem)
     try:
         sampler = _open_sampler(pid, rate=opts.rate, clock=opts.clock, duration=opts.duration,
-                                subprocesses=opts.subprocesses, max_threads=opts.max_threads)
+                                subprocesses=opts.subprocesses, max_threads=opts.max_threads,
+                                blocking=opts.blocking)
     except _core.Error as exc:
         return _fail(f"cannot attach to process {pid}: {exc.args[1]}")
 

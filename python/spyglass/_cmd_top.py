@@ -52,7 +52,7 @@ def _parser():
                    help=f"refresh every SECONDS (default {DEFAULT_INTERVAL:g})")
     p.add_argument("--window", type=float, default=DEFAULT_WINDOW, metavar="SECONDS",
                    help=f"the shares are over the last SECONDS (default {DEFAULT_WINDOW:g})")
-    cli._add_subprocess_option(p)
+    cli._add_sampler_options(p)
     p.add_argument("-o", "--output", metavar="FILE",
                    help="on exit, write the whole run's profile to FILE; the suffix decides "
                         "the format (.pb.gz/.spyglass = the profile itself, .txt = text, "
@@ -74,14 +74,14 @@ class _Session:
 
     def ended(self):
         if self.started_here:
-            return self.launched.child.poll() is not None
+            return _run.wait_exit(self.launched.child, timeout=0) is not None
         return not self.launched.sampling()
 
 
-def _start_sampler(pid, rate, clock, warn, subprocesses=False, max_threads=0):
+def _start_sampler(pid, rate, clock, warn, subprocesses=False, max_threads=0, blocking=False):
     try:
         sampler = _core.Sampler(pid, rate=rate, clock=clock, subprocesses=subprocesses,
-                                max_threads=max_threads)
+                                max_threads=max_threads, blocking=blocking)
         sampler.prepare()
         _run.tell_layout(sampler, warn)
     except _core.Error as exc:
@@ -150,14 +150,15 @@ def main(argv):
         if pid <= 0:
             return cli._fail(f"no process with PID {target}")
         launched = _start_sampler(pid, opts.rate, opts.clock, warn, opts.subprocesses,
-                                  opts.max_threads)
+                                  opts.max_threads, opts.blocking)
         session = _Session(launched, pid, _cmdline(pid))
         outputs = None
     else:
         outputs = _ProgramOutput() if interactive else None
         stdio = outputs.stdio() if outputs else None
         launched = _run.launch(kind, target, args, opts.rate, opts.clock, warn, stdio=stdio,
-                               subprocesses=opts.subprocesses, max_threads=opts.max_threads)
+                               subprocesses=opts.subprocesses, max_threads=opts.max_threads,
+                               blocking=opts.blocking)
         command = " ".join(([target] if kind != "module" else ["-m", target]) + list(args))
         session = _Session(launched, launched.child.pid, command)
     if launched.sampler is None:  # started, but it cannot be profiled: just wait for it
@@ -344,7 +345,7 @@ class _Top:
             elif self.interrupted:
                 code, _ = _run._wait_child(child)
             else:
-                code = child.wait()
+                code = _run.wait_exit(child)
         last = s.launched.stop_sampling(self.notes.append)
         if last is not None:
             self.collector.collect(last)

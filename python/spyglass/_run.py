@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 
 from . import _core
 
@@ -63,6 +64,56 @@ class _SamplerThread(threading.Thread):
             self.error = exc
 
 
+# Linux's __WNOTHREAD: wait only for the children of the calling thread. With --blocking
+# another thread of this process traces the program, and a tracee's ptrace stops are
+# reported to every thread of the tracer's process that waits for it: Popen.wait() and
+# poll() would take a stop for the program's end (status -SIGTRAP), and take it from the
+# tracer, which would then never let the program go.
+_WNOTHREAD = 0x20000000
+
+
+def wait_exit(child, timeout=None):
+    """The program's exit status, as Popen.wait(timeout) gives it, but seeing nothing but
+    its end (see _WNOTHREAD). timeout=0 polls (None when it is still running).
+
+    It polls (every 10 ms) rather than blocks: when the tracing thread of this process
+    lets go of a program that has ended, the kernel does not wake a thread of the same
+    process already waiting for it, though the program can then be collected."""
+    if child.returncode is not None:
+        return child.returncode
+    deadline = None if timeout is None else time.monotonic() + timeout
+    ends = (os.CLD_EXITED, os.CLD_KILLED, os.CLD_DUMPED)
+    while True:
+        try:
+            # a peek: a ptrace stop of the program is shown to this thread too, and must be
+            # left for the tracing thread to collect
+            info = os.waitid(os.P_PID, child.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT | _WNOTHREAD)
+            if info is not None and info.si_pid == child.pid and info.si_code in ends:
+                os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOHANG | _WNOTHREAD)
+                child.returncode = (info.si_status if info.si_code == os.CLD_EXITED
+                                    else -info.si_status)
+                return child.returncode
+        except ChildProcessError:  # collected elsewhere; what Popen would say
+            child.returncode = 0
+            return 0
+        if deadline is not None and time.monotonic() >= deadline:
+            if timeout == 0:
+                return None
+            raise subprocess.TimeoutExpired(child.args, timeout)
+        time.sleep(0.01)
+
+
+def send(child, sig):
+    """Popen.send_signal without its poll(), which could take a ptrace stop (see
+    _WNOTHREAD) for the program's end."""
+    if child.returncode is None:
+        try:
+            os.kill(child.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def _wait_child(child):
     """Waits for the child, surviving Ctrl-C: a terminal's Ctrl-C reaches the child too,
     so we first give it time to end by itself, then ask it (SIGINT, SIGTERM) and
@@ -71,26 +122,19 @@ def _wait_child(child):
     escalation = [signal.SIGINT, signal.SIGTERM, signal.SIGKILL]
     while True:
         try:
-            return child.wait(), interrupted
+            return wait_exit(child), interrupted
         except KeyboardInterrupt:
             interrupted = True
             try:
-                return child.wait(timeout=GRACE_SECONDS), interrupted
+                return wait_exit(child, timeout=GRACE_SECONDS), interrupted
             except (subprocess.TimeoutExpired, KeyboardInterrupt):
                 pass
-            sig = escalation.pop(0) if escalation else signal.SIGKILL
-            try:
-                child.send_signal(sig)
-            except ProcessLookupError:
-                pass
+            send(child, escalation.pop(0) if escalation else signal.SIGKILL)
 
 
 def _forward_signals(child):
     def forward(signum, _frame):
-        try:
-            child.send_signal(signum)
-        except ProcessLookupError:
-            pass
+        send(child, signum)
 
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2):
         signal.signal(sig, forward)
@@ -112,17 +156,14 @@ def stop_child(child, grace=GRACE_SECONDS):
     """Asks the child to end (SIGINT, then SIGTERM) and kills it if it will not.
     Returns its return code."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
-        if child.poll() is not None:
+        if wait_exit(child, timeout=0) is not None:
             break
+        send(child, sig)
         try:
-            child.send_signal(sig)
-        except ProcessLookupError:
-            break
-        try:
-            return child.wait(timeout=grace)
+            return wait_exit(child, timeout=grace)
         except subprocess.TimeoutExpired:
             pass
-    return child.wait()
+    return wait_exit(child)
 
 
 # Why a program ran unprofiled that spyglass reports with a non-zero status even when
@@ -178,7 +219,7 @@ class Launched:
 
 
 def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False,
-           timeline=False, max_threads=0):
+           timeline=False, max_threads=0, blocking=False):
     """Starts the program (kind "script", "module" or "command") with a sampler running
     in a thread from its first line on. stdio: Popen's stdin/stdout/stderr arguments.
     Raises RunError when the program cannot be started."""
@@ -196,7 +237,7 @@ def launch(kind, target, args, rate, clock, warn, stdio=None, subprocesses=False
     try:
         sampler = _core.Sampler(child.pid, rate=rate, clock=clock, subprocesses=subprocesses,
                                 timeline=timeline, max_threads=max_threads,
-                                **sampler_args)
+                                blocking=blocking, **sampler_args)
         if go_w is not None:
             sampler.prepare()
             tell_layout(sampler, warn)
@@ -235,12 +276,12 @@ def conclude(profile, code, interrupted, warn):
 
 
 def run(kind, target, args, rate, clock, warn, subprocesses=False, timeline=False,
-        max_threads=0):
+        max_threads=0, blocking=False):
     """Runs and samples. kind is "script", "module" or "command". Returns
     (profile or None, exit status). warn(msg) prints a one-line notice. timeline keeps
     every sample's time (memory grows with run length)."""
     launched = launch(kind, target, args, rate, clock, warn, subprocesses=subprocesses,
-                      timeline=timeline, max_threads=max_threads)
+                      timeline=timeline, max_threads=max_threads, blocking=blocking)
     _forward_signals(launched.child)
     code, interrupted = _wait_child(launched.child)
     profile = launched.stop_sampling(warn)

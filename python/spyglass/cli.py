@@ -87,7 +87,7 @@ def _run_parser():
     p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                    help="wall: every thread at every tick, with its state (default); "
                         "cpu: only threads running on a CPU")
-    _add_subprocess_option(p)
+    _add_sampler_options(p)
     p.add_argument("--timeline", action="store_true",
                    help="also keep every sample's time, in order, for the speedscope and "
                         "chrome formats (memory then grows with run length: 16 bytes per "
@@ -107,7 +107,12 @@ def _thread_count(text):
 _thread_count.__name__ = "thread count"
 
 
-def _add_subprocess_option(p):
+def _add_sampler_options(p):
+    """What run, attach and top share about how processes are read."""
+    p.add_argument("--blocking", action="store_true",
+                   help="stop every thread of the target for the moment of each sample "
+                        "(ptrace), so that no stack changes while it is read; the target "
+                        "runs slower, and is never left stopped")
     p.add_argument("--subprocesses", action="store_true",
                    help="also sample every descendant process that runs Python "
                         "(multiprocessing, subprocess); reports get a section per process")
@@ -191,7 +196,7 @@ def cmd_run(argv):
 
     profile, status = _run.run(kind, target, args, opts.rate, opts.clock, _warn,
                                subprocesses=opts.subprocesses, timeline=opts.timeline,
-                               max_threads=opts.max_threads)
+                               max_threads=opts.max_threads, blocking=opts.blocking)
     if profile is None:
         return status
     command = " ".join([target] + list(args)) if kind != "module" else \

@@ -190,16 +190,16 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"pid", "rate", "clock", "duration", "wait_for_python",
                              "root_skip_file", "subprocesses", "timeline", "reader",
-                             "ignore_tids", "max_threads", NULL};
+                             "ignore_tids", "max_threads", "blocking", NULL};
     sampler_obj *self = (sampler_obj *)o;
-    int pid, wait = 0, children = 0, timeline = 0;
+    int pid, wait = 0, children = 0, timeline = 0, blocking = 0;
     double rate = 1000, duration = 0;
     const char *clock = "wall", *skip = NULL, *reader = NULL;
     PyObject *ignore = NULL;
     Py_ssize_t max_threads = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzppzOn", kwlist, &pid, &rate, &clock,
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "i|dsdpzppzOnp", kwlist, &pid, &rate, &clock,
                                      &duration, &wait, &skip, &children, &timeline, &reader,
-                                     &ignore, &max_threads))
+                                     &ignore, &max_threads, &blocking))
         return -1;
     if (max_threads < 0) {
         PyErr_SetString(PyExc_ValueError, "max_threads must be >= 0 (0: the default)");
@@ -218,6 +218,7 @@ static int sampler_init(PyObject *o, PyObject *args, PyObject *kw)
     cfg.follow_children = children;
     cfg.timeline = timeline;
     cfg.max_threads = (size_t)max_threads;
+    cfg.blocking = blocking;
     if (parse_clock(clock, &cfg.clock) != 0 || parse_reader(reader, &cfg.reader) != 0)
         return -1;
     int64_t *tids;
@@ -570,7 +571,7 @@ static PyType_Slot sampler_slots[] = {
     {Py_tp_getset, sampler_getset},
     {Py_tp_doc, "Sampler(pid, rate=1000, clock='wall', duration=0, wait_for_python=False, "
                 "root_skip_file=None, subprocesses=False, timeline=False, reader=None, "
-                "ignore_tids=(), max_threads=0)\n\n"
+                "ignore_tids=(), max_threads=0, blocking=False)\n\n"
                 "reader: 'auto' (default, or $SPYGLASS_READER), 'vm' (process_vm_readv) or "
                 "'procmem' (/proc/PID/mem). max_threads: threads of a process kept apart "
                 "(0: 1000); later ones share one track."},

@@ -20,6 +20,7 @@
 #include "../mem/sg_reader.h"
 #include "../walk/sg_walk.h"
 #include "sg_children.h"
+#include "sg_pause.h"
 #include "sg_sampler.h"
 #include "sg_symbols.h"
 #include "sg_threadnames.h"
@@ -59,6 +60,7 @@ typedef struct target {
     sg_symbols *symbols;
     sg_threadnames *names;
     sg_stackcache *stacks; /* last tick's stack of each thread, resolved */
+    sg_pause *pause;       /* --blocking: holds the threads for each sample, else NULL */
     char exe[4096];
     int64_t last_discover;
     int64_t last_exe_check;
@@ -88,6 +90,7 @@ struct sg_sampler {
     uint64_t part_taken, part_requested;
     bool swapped;
     bool gil_none_noted;
+    sg_error block_err; /* why --blocking could not hold a target's threads */
     /* Said once: a process read through its own _Py_DebugOffsets, not our table as is. */
     char layout_note[256];
 };
@@ -124,6 +127,8 @@ static void drop_target(target *t)
     sg_walker_free(t->walker);
     sg_threadnames_free(t->names);
     sg_stackcache_free(t->stacks);
+    sg_pause_free(t->pause);
+    t->pause = NULL;
     t->symbols = NULL;
     t->walker = NULL;
     t->names = NULL;
@@ -356,6 +361,10 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
     sg_symbols_validate_through(t->symbols, sg_walker_reader(t->walker));
     t->names = sg_threadnames_new(t->reader, &t->target);
     t->stacks = sg_stackcache_new();
+    if (s->cfg.blocking && !(t->pause = sg_pause_new(t->pid))) {
+        drop_target(t);
+        return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
+    }
     if (!t->names || !t->stacks) {
         drop_target(t);
         return sg_fail(err, SG_E_NOMEM, 0, "allocating the sampler");
@@ -374,12 +383,15 @@ static int try_discover(sg_sampler *s, target *t, bool wait, sg_error *err)
 
 int sg_sampler_prepare(sg_sampler *s, sg_error *err)
 {
-    if (s->targets[0]->have_target)
+    target *t = s->targets[0];
+    if (t->have_target)
         return 0;
-    int d = try_discover(s, s->targets[0], s->cfg.wait_for_python, err);
-    if (d > 0)
-        return 0;
-    return -1; /* err was filled by try_discover, transient or not */
+    int d = try_discover(s, t, s->cfg.wait_for_python, err);
+    if (d <= 0)
+        return -1; /* err was filled by try_discover, transient or not */
+    /* --blocking attaches in run(): ptrace's tracer is the thread that attaches, and
+     * run() may be on another thread than this call */
+    return 0;
 }
 
 static bool push_loc(sg_sampler *s, size_t n, uint32_t loc)
@@ -548,11 +560,41 @@ static void exec_identity(int pid, char *out, size_t len);
 
 /* Returns 1 sampled, 0 nothing to sample yet, -1 target gone, -2 the program changed
  * (exec or exit: the exe check of the loop handles it). */
+/* --blocking: the threads' scheduler states are read while they run, then every thread
+ * is stopped until the sample is in the profile. Returns -1 (with err) when ptrace is
+ * refused. */
+static int hold_threads(sg_sampler *s, target *t, sg_error *err)
+{
+    const int64_t *tids;
+    size_t n;
+    if (sg_pause_list(t->pause, &tids, &n, err) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        sg_threadstat_prime(t->threads, tids[i], s->tick_ns);
+    sg_pause_stop(t->pause);
+    return 0;
+}
+
+static int sample_held(sg_sampler *s, target *t, int64_t period_ns);
+
+/* Returns 1 sampled, 0 nothing to sample yet, -1 target gone, -2 the program changed
+ * (exec or exit: the exe check of the loop handles it), -3 its threads cannot be held
+ * (--blocking refused: s->block_err says why). */
 static int sample_target(sg_sampler *s, target *t, int64_t period_ns)
+{
+    s->tick_ns = sg_now_ns();
+    if (t->pause && hold_threads(s, t, &s->block_err) != 0)
+        return s->block_err.code == SG_E_NO_PROCESS ? -1 : -3;
+    int r = sample_held(s, t, period_ns);
+    if (t->pause)
+        sg_pause_resume(t->pause);
+    return r;
+}
+
+static int sample_held(sg_sampler *s, target *t, int64_t period_ns)
 {
     sg_error err;
     sg_error_clear(&err);
-    s->tick_ns = sg_now_ns();
     if (sg_walk(t->walker, &s->res, &err) != 0) {
         if (err.code == SG_E_NO_PROCESS)
             return -1;
@@ -592,6 +634,10 @@ int sg_sampler_tick(sg_sampler *s, sg_error *err)
     if (!t->have_target && sg_sampler_prepare(s, err) != 0)
         return -1;
     int r = sample_target(s, t, (int64_t)(1e9 / s->cfg.rate_hz));
+    if (r == -3) {
+        *err = s->block_err;
+        return -1;
+    }
     if (r == -2)
         return sg_fail(err, SG_E_NOT_READY, 0, "process %d is changing program (exec)", t->pid);
     if (r < 0)
@@ -749,7 +795,7 @@ static bool step_child(sg_sampler *s, target *t, int64_t now, int64_t period)
     int r = sample_target(s, t, period);
     if (r == -2)
         t->last_exe_check = 0; /* look at the next tick */
-    return r != -1;
+    return r != -1 && r != -3; /* a child whose threads cannot be held is left alone */
 }
 
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
@@ -833,6 +879,12 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
             scan_children(s);
         }
         int r = sample_target(s, root, period);
+        if (r == -3) { /* --blocking refused (ptrace): nothing can be sampled as asked */
+            pthread_mutex_unlock(&s->lock);
+            *err = s->block_err;
+            rc = -1;
+            break;
+        }
         if (r >= 0) {
             taken++;
             s->part_taken++;
@@ -876,6 +928,10 @@ int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err)
     }
     int64_t end = sg_now_ns();
     pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->ntargets; i++) { /* ptrace: let go from the tracer thread */
+        sg_pause_free(s->targets[i]->pause);
+        s->targets[i]->pause = NULL;
+    }
     m = sg_profile_meta_of(s->profile); /* a swap may have replaced the profile */
     struct timespec cpu;
     if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) {

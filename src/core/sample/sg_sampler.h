@@ -31,6 +31,8 @@ typedef struct sg_sampler_config {
     size_t n_ignore_tids;
     size_t max_threads; /* threads of a process kept apart, each its own track; later ones
                            share one track, SG_SAMPLER_MORE_TID (0: the default) */
+    bool blocking;      /* stop every thread of a target for the moment of each sample
+                           (ptrace; see sg_pause.h); not for the sampler's own process */
 } sg_sampler_config;
 
 #define SG_SAMPLER_MAX_THREADS 1000
@@ -51,7 +53,9 @@ int sg_sampler_prepare(sg_sampler *s, sg_error *err);
 /* Samples until *stop becomes non-zero, the duration ends or the target exits.
  * Returns 0 when it sampled, or when it stopped normally; -1 with SG_E_NOT_PYTHON if
  * the target ended (or was stopped) without ever being a Python process we could read,
- * SG_E_UNSUPPORTED for a Python version without a table, SG_E_PERMISSION, SG_E_NOMEM. */
+ * SG_E_UNSUPPORTED for a Python version without a table, SG_E_PERMISSION (also when
+ * --blocking cannot stop the threads), SG_E_NOMEM. With blocking, every call that
+ * samples must come from one thread (ptrace's tracer). */
 int sg_sampler_run(sg_sampler *s, atomic_int *stop, sg_error *err);
 
 /* Takes one sample now, outside the loop (finding the runtime first if needed): what

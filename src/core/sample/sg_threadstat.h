@@ -36,6 +36,11 @@ typedef struct {
 sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_ns,
                                 int64_t now_ns);
 
+/* Reads tid's state and the futex it waits on now, so that the next sg_threadstat_cpu
+ * and sg_threadstat_futex_in of this tick use them: --blocking stops the threads before
+ * they are sampled, and a stopped thread's state says nothing of what it was doing. */
+void sg_threadstat_prime(sg_threadstat *ts, int64_t tid, int64_t now_ns);
+
 /* True if tid is blocked in futex() on an address in [addr, addr + len), as of the last
  * reading of its state. */
 bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len);

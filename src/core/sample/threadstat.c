@@ -162,6 +162,21 @@ sg_thread_cpu sg_threadstat_cpu(sg_threadstat *ts, int64_t tid, int64_t period_n
     return out;
 }
 
+void sg_threadstat_prime(sg_threadstat *ts, int64_t tid, int64_t now_ns)
+{
+    tfiles *f = slot_for(ts, tid);
+    if (!f)
+        return;
+    f->futex_known = false;
+    if (refresh_stat(ts, f) != 0) {
+        f->stat_fresh = false;
+        return;
+    }
+    f->stat_at = now_ns;
+    f->stat_fresh = true;
+    sg_threadstat_futex_in(ts, tid, 1, 1); /* reads the syscall file now */
+}
+
 bool sg_threadstat_futex_in(sg_threadstat *ts, int64_t tid, uint64_t addr, size_t len)
 {
     if (!addr || !len)
